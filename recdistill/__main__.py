@@ -1,0 +1,3 @@
+from recdistill.cli import main
+
+main()

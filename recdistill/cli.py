@@ -1,0 +1,99 @@
+"""The ``recdistill`` command line.
+
+Every user mistake raises :class:`recdistill.errors.UserError`; :func:`main`
+prints it as one line on stderr and exits with code 2 (never a traceback).
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from recdistill.errors import UserError
+
+app = typer.Typer(
+    add_completion=False,
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    help="Knowledge distillation for recommendation: teacher -> student -> evaluation -> serving.",
+)
+data_app = typer.Typer(no_args_is_help=True, help="Load, inspect and download datasets.")
+app.add_typer(data_app, name="data")
+
+log = logging.getLogger("recdistill")
+
+
+def setup_logging(verbose: bool = False) -> None:
+    from rich.logging import RichHandler
+
+    from recdistill.progress import console
+
+    handler = RichHandler(console=console, show_path=False, show_time=False, markup=False)
+    logging.basicConfig(
+        level=logging.DEBUG if verbose else logging.INFO,
+        format="%(message)s",
+        handlers=[handler],
+        force=True,
+    )
+
+
+@data_app.command("inspect")
+def data_inspect(
+    config: Annotated[Path, typer.Argument(help="Run config YAML (its data: section is used).")],
+    set_: Annotated[list[str] | None, typer.Option("--set", help="Override: key=value")] = None,
+) -> None:
+    """Load and clean the configured data, then print its statistics."""
+    from recdistill.config import load_config
+    from recdistill.data.load import load_dataset, describe
+
+    cfg = load_config(config, set_ or [])
+    ds = load_dataset(cfg.data)
+    typer.echo(describe(ds))
+
+
+@data_app.command("download")
+def data_download(
+    name: Annotated[str, typer.Argument(help="movielens-100k | movielens-1m")],
+    dest: Annotated[Path, typer.Option("--dest", help="Folder to unpack into.")] = Path("data"),
+    url: Annotated[
+        str | None, typer.Option("--url", help="Override the download address (mirrors).")
+    ] = None,
+) -> None:
+    """Download a public dataset, verify its checksum, unpack it, print a config."""
+    from recdistill.data.download import download
+
+    result = download(name, dest, url=url)
+    typer.echo(result.config_yaml)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Console entry point: run the app, turning user errors into one line + exit 2."""
+    setup_logging()
+    try:
+        app(args=argv, standalone_mode=False)
+    except UserError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        sys.exit(exc.exit_code)
+    except (typer.Abort, KeyboardInterrupt):
+        print("aborted", file=sys.stderr)
+        sys.exit(130)
+    except SystemExit:
+        raise
+    except Exception as exc:  # click usage errors arrive as ClickException
+        import click
+
+        if isinstance(exc, click.exceptions.UsageError):
+            print(f"error: {exc.format_message()}", file=sys.stderr)
+            sys.exit(2)
+        if isinstance(exc, click.exceptions.ClickException):
+            print(f"error: {exc.format_message()}", file=sys.stderr)
+            sys.exit(exc.exit_code)
+        raise
+
+
+if __name__ == "__main__":
+    main()
