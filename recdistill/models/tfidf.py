@@ -1,0 +1,164 @@
+"""Content-based baseline: TF-IDF item vectors, user profile = mean of history vectors."""
+
+from __future__ import annotations
+
+import itertools
+import re
+from collections.abc import Sequence
+from typing import Self
+
+import numpy as np
+from pydantic import Field
+from scipy import sparse
+
+from recdistill.errors import DataError
+from recdistill.models._sparse import history_matrix, pack_csr, unpack_csr
+from recdistill.models.base import (
+    FitOptions,
+    Histories,
+    ModelConfig,
+    Recommender,
+    TrainData,
+    register,
+)
+
+_WORD = re.compile(r"[^\W_]+")
+
+
+class TfidfConfig(ModelConfig):
+    """Hyperparameters of :class:`Tfidf`."""
+
+    bigrams: bool = Field(False, description="Add pairs of adjacent words to the vocabulary.")
+    min_df: int = Field(1, ge=1, description="Drop terms found in fewer items than this.")
+    max_df: float = Field(
+        1.0, gt=0.0, le=1.0, description="Drop terms found in more than this share of items."
+    )
+    sublinear_tf: bool = Field(True, description="Term frequency 1 + log(count) instead of count.")
+    use_category: bool = Field(False, description="Append the item's category to its text.")
+    recency_half_life: float | None = Field(
+        None,
+        gt=0.0,
+        description="Weight history items by 0.5 ** (age / half_life), age 0 the most recent "
+        "item; null: plain mean.",
+    )
+
+
+def tokenize(text: str, bigrams: bool = False) -> list[str]:
+    """Lowercase words and numbers (runs of letters/digits), optionally with bigrams.
+
+    >>> tokenize("The Matrix (1999)", bigrams=True)
+    ['the', 'matrix', '1999', 'the matrix', 'matrix 1999']
+    """
+    words = _WORD.findall(text.lower())
+    if bigrams:
+        return words + [f"{a} {b}" for a, b in itertools.pairwise(words)]
+    return words
+
+
+def tfidf_matrix(
+    texts: Sequence[str],
+    *,
+    bigrams: bool = False,
+    min_df: int = 1,
+    max_df: float = 1.0,
+    sublinear_tf: bool = True,
+) -> tuple[sparse.csr_matrix, list[str]]:
+    """L2-normalised TF-IDF rows (float32 CSR ``n_texts x V``) and the vocabulary.
+
+    ``idf(t) = ln((1 + n) / (1 + df(t))) + 1`` (the smoothed form). A text
+    with no kept term gets a zero row.
+    """
+    vocab: dict[str, int] = {}
+    rows: list[int] = []
+    cols: list[int] = []
+    for r, text in enumerate(texts):
+        for tok in tokenize(text, bigrams):
+            rows.append(r)
+            cols.append(vocab.setdefault(tok, len(vocab)))
+    n = len(texts)
+    counts = sparse.csr_matrix(
+        (np.ones(len(rows), dtype=np.float64), (rows, cols)), shape=(n, len(vocab))
+    )
+    counts.sum_duplicates()
+    df = np.diff(counts.tocsc().indptr)
+    keep = (df >= min_df) & (df <= max_df * n)
+    terms = np.array(list(vocab), dtype=object)
+    counts = counts[:, np.flatnonzero(keep)].tocsr()
+    idf = np.log((1.0 + n) / (1.0 + df[keep])) + 1.0
+    if sublinear_tf:
+        counts.data = 1.0 + np.log(counts.data)
+    x = sparse.csr_matrix(counts @ sparse.diags(idf))
+    norms = np.sqrt(np.asarray(x.multiply(x).sum(axis=1)).ravel())
+    x = sparse.csr_matrix(sparse.diags(1.0 / np.where(norms > 0, norms, 1.0)) @ x)
+    x = x.astype(np.float32)
+    x.sort_indices()
+    return x, [str(t) for t in terms[keep]]
+
+
+@register
+class Tfidf(Recommender):
+    """Cosine between a history's mean TF-IDF vector and each item's TF-IDF vector.
+
+    The profile is the (optionally recency-weighted) mean of the history
+    items' L2-normalised vectors. Items with empty text have a zero vector
+    and score 0; a history whose items all lack text, or an empty history,
+    scores zero everywhere. The user index is ignored.
+
+    State: ``items`` (``I x V`` CSR of the normalised item vectors); the
+    vocabulary is not needed at serving time and is not stored.
+    """
+
+    kind = "tfidf"
+    Config = TfidfConfig
+    config: TfidfConfig
+
+    def __init__(self, config: ModelConfig | None = None) -> None:
+        super().__init__(config)
+        self._set_items(sparse.csr_matrix((0, 0), dtype=np.float32))
+        self.vocabulary: list[str] = []
+
+    def _set_items(self, x: sparse.csr_matrix) -> None:
+        self.items = x
+        self._items_t = x.T.tocsr()
+
+    def fit(self, data: TrainData, options: FitOptions | None = None) -> Self:
+        self.n_users, self.n_items = data.n_users, data.n_items
+        c = self.config
+        texts = list(data.item_text) or [""] * self.n_items
+        if len(texts) != self.n_items:
+            raise DataError(f"tfidf: item_text has {len(texts)} entries for {self.n_items} items")
+        if c.use_category and data.item_category:
+            texts = [f"{t} {cat}" for t, cat in zip(texts, data.item_category, strict=True)]
+        x, self.vocabulary = tfidf_matrix(
+            texts,
+            bigrams=c.bigrams,
+            min_df=c.min_df,
+            max_df=c.max_df,
+            sublinear_tf=c.sublinear_tf,
+        )
+        self._set_items(x)
+        return self
+
+    def _weights(self, batch: Histories) -> np.ndarray | None:
+        """Per history entry, ``0.5 ** (age / half_life)`` (``[nnz]``), or None for equal."""
+        half_life = self.config.recency_half_life
+        if half_life is None:
+            return None
+        lengths = batch.lengths()
+        ends = np.repeat(batch.indptr[1:], lengths)
+        age = ends - 1 - np.arange(batch.items.shape[0])
+        return np.power(0.5, age / half_life)
+
+    def score(self, batch: Histories) -> np.ndarray:
+        """``B x I`` float32 cosine similarities in ``[-1, 1]`` (``[0, 1]`` in practice)."""
+        h = history_matrix(batch, self.n_items, self._weights(batch))
+        profile = sparse.csr_matrix(h @ self.items)  # B x V
+        norms = np.sqrt(np.asarray(profile.multiply(profile).sum(axis=1)).ravel())
+        profile = sparse.csr_matrix(sparse.diags(1.0 / np.where(norms > 0, norms, 1.0)) @ profile)
+        return np.asarray((profile @ self._items_t).toarray(), dtype=np.float32)
+
+    def state(self) -> dict[str, np.ndarray]:
+        return pack_csr("items", self.items)
+
+    def load_state(self, state: dict[str, np.ndarray]) -> None:
+        self._set_items(unpack_csr(state, "items"))
