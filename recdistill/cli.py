@@ -41,6 +41,40 @@ def setup_logging(verbose: bool = False) -> None:
     )
 
 
+@app.command("run")
+def run(
+    config: Annotated[Path, typer.Argument(help="Run config YAML.")],
+    out: Annotated[Path, typer.Option("--out", help="Run folder for metrics and artifacts.")] = Path(
+        "runs/latest"
+    ),
+    set_: Annotated[
+        list[str] | None, typer.Option("--set", help="Override a config key: key.sub=value")
+    ] = None,
+) -> None:
+    """Run the whole pipeline as configured and write OUT/metrics.json."""
+    from recdistill.config import load_config
+    from recdistill.pipeline import run_pipeline
+
+    cfg = load_config(config, set_ or [])
+    result = run_pipeline(cfg, out)
+    typer.echo(f"metrics: {result.out_dir / 'metrics.json'}")
+
+
+@app.command("demo")
+def demo(
+    quick: Annotated[
+        bool, typer.Option("--quick", help="Smaller data and models: a few minutes on 2 cores.")
+    ] = False,
+    out: Annotated[Path, typer.Option("--out", help="Run folder.")] = Path("runs/demo"),
+    seed: Annotated[int, typer.Option("--seed", help="Seed of the generated dataset.")] = 0,
+) -> None:
+    """Generate the bundled e-commerce dataset and run the whole pipeline on it."""
+    from recdistill.demo import run_demo
+
+    result = run_demo(out, quick=quick, seed=seed)
+    typer.echo(f"metrics: {result.out_dir / 'metrics.json'}")
+
+
 @data_app.command("inspect")
 def data_inspect(
     config: Annotated[Path, typer.Argument(help="Run config YAML (its data: section is used).")],
@@ -48,7 +82,7 @@ def data_inspect(
 ) -> None:
     """Load and clean the configured data, then print its statistics."""
     from recdistill.config import load_config
-    from recdistill.data.load import load_dataset, describe
+    from recdistill.data.load import describe, load_dataset
 
     cfg = load_config(config, set_ or [])
     ds = load_dataset(cfg.data)
