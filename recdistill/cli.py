@@ -44,9 +44,9 @@ def setup_logging(verbose: bool = False) -> None:
 @app.command("run")
 def run(
     config: Annotated[Path, typer.Argument(help="Run config YAML.")],
-    out: Annotated[Path, typer.Option("--out", help="Run folder for metrics and artifacts.")] = Path(
-        "runs/latest"
-    ),
+    out: Annotated[
+        Path, typer.Option("--out", help="Run folder for metrics and artifacts.")
+    ] = Path("runs/latest"),
     set_: Annotated[
         list[str] | None, typer.Option("--set", help="Override a config key: key.sub=value")
     ] = None,

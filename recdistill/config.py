@@ -59,7 +59,9 @@ class ItemsSource(Strict):
         default_factory=lambda: ["title"],
         description="Columns joined (with ' | ') into the item text.",
     )
-    title: str | None = Field(None, description="Display title column (default: first text column).")
+    title: str | None = Field(
+        None, description="Display title column (default: first text column)."
+    )
     category: str | None = Field(None, description="Category column (optional).")
     query: str | None = Field(None, description="sql only: a table name or a SELECT statement.")
     sep: str | None = None
@@ -76,12 +78,16 @@ class CleanConfig(Strict):
     dedupe: bool = Field(True, description="Drop exact duplicate events (same user, item, time).")
     repeats: Literal["first", "last", "keep"] = Field(
         "first",
-        description="Repeated user-item pairs: keep the first, the last, or all. Full ranking masks "
-        "seen items, so a repeat could never be a hit; 'keep' only makes sense with "
+        description="Repeated user-item pairs: keep the first, the last, or all. Full ranking "
+        "masks seen items, so a repeat could never be a hit; 'keep' only makes sense with "
         "evaluation.mask_seen false.",
     )
-    min_user_interactions: int = Field(0, ge=0, description="k-core: users need at least this many.")
-    min_item_interactions: int = Field(0, ge=0, description="k-core: items need at least this many.")
+    min_user_interactions: int = Field(
+        0, ge=0, description="k-core: users need at least this many."
+    )
+    min_item_interactions: int = Field(
+        0, ge=0, description="k-core: items need at least this many."
+    )
     keep_cold_items: bool = Field(
         False, description="Keep catalogue items that have no interactions in the item universe."
     )

@@ -91,9 +91,7 @@ def _cut_value(cut: float | str, times: np.ndarray, name: str) -> int:
     return int(dt.timestamp())
 
 
-def _drop_cold(
-    known: Interactions, part: Interactions, name: str, log: list[str]
-) -> Interactions:
+def _drop_cold(known: Interactions, part: Interactions, name: str, log: list[str]) -> Interactions:
     seen_users = np.zeros(known.n_users, dtype=bool)
     seen_users[known.user] = True
     seen_items = np.zeros(known.n_items, dtype=bool)
@@ -126,8 +124,10 @@ def _finish(
     return Split(method, train, valid, test, log)
 
 
-def temporal(inter: Interactions, valid_cut: float | str, test_cut: float | str, cold: str) -> Split:
-    """Global time split: [.., valid_cut) train, [valid_cut, test_cut) valid, [test_cut, ..) test."""
+def temporal(
+    inter: Interactions, valid_cut: float | str, test_cut: float | str, cold: str
+) -> Split:
+    """Global time split: before valid_cut train, [valid_cut, test_cut) valid, then test."""
     if len(inter) == 0:
         raise ConfigError("split: no interactions to split")
     vc = _cut_value(valid_cut, inter.time, "valid_cut")

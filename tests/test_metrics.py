@@ -129,9 +129,7 @@ class FixedScores(Recommender):
         self.table = state["table"]
 
 
-def random_task(
-    n_users: int = 50, n_items: int = 40, seed: int = 0
-) -> tuple[EvalTask, np.ndarray]:
+def random_task(n_users: int = 50, n_items: int = 40, seed: int = 0) -> tuple[EvalTask, np.ndarray]:
     rng = np.random.default_rng(seed)
     hu, hi, tu, ti = [], [], [], []
     for u in range(n_users):
@@ -141,9 +139,7 @@ def random_task(
         hi += list(items[n_t:])
         tu += [u] * n_t
         ti += list(items[:n_t])
-    history = Interactions.build(
-        np.array(hu), np.array(hi), np.arange(len(hu)), n_users, n_items
-    )
+    history = Interactions.build(np.array(hu), np.array(hi), np.arange(len(hu)), n_users, n_items)
     targets = Interactions.build(np.array(tu), np.array(ti), np.arange(len(tu)), n_users, n_items)
     scores = rng.normal(size=(n_users, n_items)).astype(np.float32)
     return EvalTask(history, targets), scores
@@ -185,7 +181,7 @@ def test_coverage_and_novelty() -> None:
 
 def test_cross_check_against_ir_measures() -> None:
     ir_measures = pytest.importorskip("ir_measures")
-    from ir_measures import AP, P, R, RR, Judged, nDCG  # noqa: F401
+    from ir_measures import AP, RR, Judged, P, R, nDCG  # noqa: F401
 
     task, scores = random_task(n_users=80, n_items=60, seed=3)
     k = 10

@@ -99,9 +99,7 @@ class MetricAccumulator:
     Batch-size independent: it keeps sums and counts only.
     """
 
-    def __init__(
-        self, ks: list[int], n_items: int, info: np.ndarray, groups: np.ndarray
-    ) -> None:
+    def __init__(self, ks: list[int], n_items: int, info: np.ndarray, groups: np.ndarray) -> None:
         self.ks = sorted(set(ks))
         self.n_items = n_items
         self.info = info

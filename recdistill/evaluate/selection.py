@@ -91,7 +91,13 @@ def select(
         trials.append({"params": params, metric: res[metric], "fit_seconds": seconds})
         log.info(
             "%s [%d/%d] %s -> valid %s %.4f (%.1fs)",
-            name, i, len(candidates), _short(params, spec.grid), metric, res[metric], seconds,
+            name,
+            i,
+            len(candidates),
+            _short(params, spec.grid),
+            metric,
+            res[metric],
+            seconds,
         )
         if best is None or res[metric] > best.val_metrics[metric]:
             best = Selection(params, res, model, seconds)

@@ -102,7 +102,9 @@ class Histories:
         return Histories(u.astype(np.int64), indptr, items.astype(np.int32))
 
     @staticmethod
-    def of_users(table: Interactions, users: np.ndarray, indptr: np.ndarray | None = None) -> Histories:
+    def of_users(
+        table: Interactions, users: np.ndarray, indptr: np.ndarray | None = None
+    ) -> Histories:
         """Histories of ``users`` taken from a table sorted by (user, time)."""
         ptr = table.indptr() if indptr is None else indptr
         users = np.asarray(users, dtype=np.int64)
@@ -252,6 +254,7 @@ class Recommender(ABC):
 
     def load_meta(self, meta: dict[str, Any]) -> None:
         """Restore extra metadata written by :meth:`meta` (override when extended)."""
+        return None
 
     def save(self, path: Path) -> Path:
         """Write ``config.json`` + ``state.safetensors`` into folder ``path``."""
