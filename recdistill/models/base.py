@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import json
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -157,13 +157,28 @@ class TrainData:
 
 @dataclass(frozen=True)
 class FitOptions:
-    """Run context for training: not hyperparameters (STYLE.md #3)."""
+    """Run context for training: not hyperparameters (STYLE.md #3).
+
+    Attributes:
+        seed: random seed.
+        device: ``auto`` (CUDA when present), ``cpu`` or ``cuda[:N]``.
+        threads: CPU threads for numeric work (None: library default).
+        progress: show progress bars.
+        out_dir: folder for checkpoints and logs of this model (None: none kept).
+        validate: callback scoring a model on the validation split (higher is
+            better, e.g. NDCG@10); iterative models use it for early stopping and
+            best-epoch selection. Built by the pipeline, so models never import
+            the evaluator. Returns validation metrics by name.
+        select_metric: the key of ``validate``'s result to maximise.
+    """
 
     seed: int = 0
     device: str = "auto"
     threads: int | None = None
     progress: bool = True
     out_dir: Path | None = None
+    validate: Callable[[Recommender], dict[str, float]] | None = None
+    select_metric: str = "ndcg@10"
 
 
 def top_k(scores: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:

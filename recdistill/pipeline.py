@@ -1,0 +1,272 @@
+"""Wires the stages for ``recdistill run`` and ``recdistill demo``.
+
+data -> split -> (for each model) select on validation -> refit on
+train + validation -> test once -> efficiency -> artifact -> metrics.json.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from recdistill.config import ModelSpec, RunConfig, dump_config
+from recdistill.data.load import load_dataset
+from recdistill.data.types import Dataset
+from recdistill.errors import ConfigError
+from recdistill.evaluate.efficiency import measure
+from recdistill.evaluate.protocol import EvalTask, evaluate
+from recdistill.evaluate.selection import expand_grid, select
+from recdistill.models.base import FitOptions, TrainData, build_model
+from recdistill.progress import make_progress
+from recdistill.split import Split, make_split
+
+log = logging.getLogger("recdistill")
+
+
+def default_baselines() -> list[ModelSpec]:
+    """The standard baseline set, with small validation grids."""
+    return [
+        ModelSpec(kind="popularity"),
+        ModelSpec(
+            kind="itemknn",
+            params={"similarity": "cosine"},
+            grid={"neighbors": [50, 200], "shrink": [0.0, 10.0]},
+        ),
+        ModelSpec(kind="userknn", params={"similarity": "cosine"}, grid={"neighbors": [50, 200]}),
+        ModelSpec(kind="tfidf"),
+        ModelSpec(kind="ease", grid={"l2": [50.0, 100.0, 200.0, 500.0]}),
+        ModelSpec(
+            kind="bpr",
+            params={"iterations": 100},
+            grid={"factors": [64], "learning_rate": [0.01, 0.05], "regularization": [0.01]},
+        ),
+        ModelSpec(
+            kind="ials",
+            params={"iterations": 15},
+            grid={"factors": [64, 128], "regularization": [0.1, 1.0], "alpha": [1.0, 5.0]},
+        ),
+        ModelSpec(
+            kind="hybrid",
+            params={
+                "cf": {"kind": "ease", "params": {"l2": 200.0}},
+                "content": {"kind": "tfidf", "params": {}},
+            },
+            grid={"weight": [0.7, 0.85, 0.95]},
+        ),
+    ]
+
+
+@dataclass
+class RunResult:
+    out_dir: Path
+    metrics: dict[str, Any]
+
+
+def _clean_floats(tree: Any) -> Any:
+    """NaN/inf -> None so metrics.json is strict JSON."""
+    if isinstance(tree, dict):
+        return {k: _clean_floats(v) for k, v in tree.items()}
+    if isinstance(tree, list | tuple):
+        return [_clean_floats(v) for v in tree]
+    if isinstance(tree, float) and not math.isfinite(tree):
+        return None
+    if isinstance(tree, np.floating | np.integer):
+        return _clean_floats(tree.item())
+    return tree
+
+
+def _metric_block(res: dict[str, float], ks: list[int]) -> dict[str, float]:
+    keep = ("ndcg", "recall", "precision", "hr", "mrr", "map", "coverage", "novelty")
+    groups = ("recall_head", "recall_mid", "recall_tail")
+    return {f"{m}@{k}": res[f"{m}@{k}"] for k in ks for m in (*keep, *groups)}
+
+
+def save_run_data(ds: Dataset, split: Split, out: Path) -> None:
+    """What later stages (serving, distillation) need: id maps, titles, histories."""
+    folder = out / "data"
+    folder.mkdir(parents=True, exist_ok=True)
+    doc = {
+        "name": ds.name,
+        "users": ds.users.to_list(),
+        "items": ds.items.to_list(),
+        "titles": ds.item_title,
+        "categories": ds.item_category,
+        "texts": ds.item_text,
+    }
+    (folder / "dataset.json").write_text(json.dumps(doc), encoding="utf-8")
+    for name, table in (("train", split.train), ("valid", split.valid), ("test", split.test)):
+        np.savez_compressed(
+            folder / f"{name}.npz", user=table.user, item=table.item, time=table.time
+        )
+
+
+def dataset_summary(ds: Dataset, split: Split, n_sample: int = 5) -> dict[str, Any]:
+    evaluated = split.test.users_present()
+    sample = ds.users.originals(evaluated[:n_sample])
+    return {
+        "name": ds.name,
+        "users": ds.n_users,
+        "items": ds.n_items,
+        "interactions": len(ds.interactions),
+        "split": split.method,
+        "train": len(split.train),
+        "valid": len(split.valid),
+        "test": len(split.test),
+        "sample_users": sample,
+        "log": ds.log + split.log,
+    }
+
+
+def run_baselines(
+    cfg: RunConfig,
+    ds: Dataset,
+    split: Split,
+    options: FitOptions,
+    out: Path,
+) -> dict[str, dict[str, Any]]:
+    """Tune, refit, test and save every configured baseline."""
+    specs = cfg.baselines if cfg.baselines is not None else default_baselines()
+    names = [s.name or s.kind for s in specs]
+    dupes = {n for n in names if names.count(n) > 1}
+    if dupes:
+        raise ConfigError(f"baselines: duplicate model names {sorted(dupes)}; set 'name' on each")
+    ev = cfg.evaluation
+    train = TrainData(split.train, ds.item_text, ds.item_category)
+    train_valid = TrainData(split.train_valid, ds.item_text, ds.item_category)
+    valid_task = EvalTask(split.train, split.valid, "valid")
+    test_task = EvalTask(split.train_valid, split.test, "test")
+    total = sum(len(expand_grid(s.params, s.grid)) + 1 for s in specs)
+    results: dict[str, dict[str, Any]] = {}
+    with make_progress() as progress:
+        bar = progress.add_task("baselines", total=total, rate="")
+        for spec, name in zip(specs, names, strict=True):
+            progress.update(bar, description=f"baselines: {name}")
+            sel = select(spec, train, valid_task, ev, options)
+            progress.advance(bar, len(sel.trials))
+            t0 = time.perf_counter()
+            if ev.refit:
+                final = build_model(spec.kind, sel.params).fit(train_valid, options)
+            else:
+                final = sel.model
+            train_seconds = time.perf_counter() - t0 if ev.refit else sel.fit_seconds
+            test = evaluate(
+                final, test_task, ev.k, mask_seen=ev.mask_seen, batch_size=ev.batch_size
+            )
+            eff = measure(final, split.train_valid, n_users=ev.latency_users)
+            final.save(out / "models" / name)
+            progress.advance(bar, 1)
+            results[name] = {
+                "role": "baseline",
+                "kind": spec.kind,
+                "kd": None,
+                **eff.as_dict(),
+                "train_seconds": train_seconds,
+                "metrics": _metric_block(test, ev.k),
+                "val_metrics": _metric_block(sel.val_metrics, ev.k),
+                "selected_params": sel.params,
+                "trials": sel.trials,
+                "refit_on_train_valid": ev.refit,
+            }
+            log.info(
+                "%s: test ndcg@%d %.4f (valid %.4f)",
+                name,
+                ev.k[0],
+                test[f"ndcg@{ev.k[0]}"],
+                sel.val_metrics[f"ndcg@{ev.k[0]}"],
+            )
+    return results
+
+
+def run_pipeline(cfg: RunConfig, out: Path) -> RunResult:
+    """Run every configured stage and write ``out/metrics.json``."""
+    out.mkdir(parents=True, exist_ok=True)
+    t_start = time.perf_counter()
+    (out / "config.json").write_text(json.dumps(dump_config(cfg), indent=2), encoding="utf-8")
+    options = FitOptions(seed=cfg.seed, device=cfg.device, threads=cfg.threads, out_dir=out)
+    ds = load_dataset(cfg.data)
+    split = make_split(ds.interactions, cfg.split)
+    log.info("%s", split.describe())
+    if len(split.valid) == 0 or len(split.test) == 0:
+        raise ConfigError(
+            "split: validation or test is empty; the data needs users with at least 3 events "
+            "(leave_last_out) or events on both sides of the cuts (temporal)"
+        )
+    save_run_data(ds, split, out)
+    models = run_baselines(cfg, ds, split, options, out)
+    metrics = {
+        "dataset": dataset_summary(ds, split),
+        "k": sorted(set(cfg.evaluation.k)),
+        "protocol": {
+            "ranking": "full",
+            "mask_seen": cfg.evaluation.mask_seen,
+            "select_metric": cfg.evaluation.select_metric,
+            "ties": "pessimistic",
+        },
+        "models": models,
+        "seconds": time.perf_counter() - t_start,
+    }
+    metrics = _clean_floats(metrics)
+    (out / "metrics.json").write_text(json.dumps(metrics, indent=2), encoding="utf-8")
+    print_table(metrics)
+    return RunResult(out, metrics)
+
+
+def _fmt_bytes(n: float) -> str:
+    for unit in ("B", "KB", "MB", "GB"):
+        if n < 1024 or unit == "GB":
+            return f"{n:,.0f} {unit}" if unit == "B" else f"{n:,.1f} {unit}"
+        n /= 1024
+    return f"{n:.1f} GB"
+
+
+def print_table(metrics: dict[str, Any]) -> None:
+    """One summary table: quality, catalogue metrics, size and latency per model."""
+    from rich.table import Table
+
+    k = metrics["k"][0]
+    table = Table(title=f"{metrics['dataset']['name']} - test split, full ranking")
+    for col in (
+        "model",
+        "role",
+        "kd",
+        f"NDCG@{k}",
+        f"Recall@{k}",
+        f"HR@{k}",
+        f"Cov@{k}",
+        f"Nov@{k}",
+        "params",
+        "serving",
+        "ms/user",
+    ):
+        table.add_column(col, justify="left" if col in ("model", "role", "kd") else "right")
+    rows = sorted(
+        metrics["models"].items(), key=lambda kv: -(kv[1]["metrics"].get(f"ndcg@{k}") or 0.0)
+    )
+    for name, m in rows:
+        q = m["metrics"]
+        table.add_row(
+            name,
+            m["role"],
+            m["kd"] or "-",
+            f"{q[f'ndcg@{k}']:.4f}",
+            f"{q[f'recall@{k}']:.4f}",
+            f"{q[f'hr@{k}']:.4f}",
+            f"{q[f'coverage@{k}']:.3f}",
+            f"{q[f'novelty@{k}']:.2f}",
+            f"{m['params']:,}",
+            _fmt_bytes(m["serving_bytes"]),
+            f"{m['latency_ms_per_user']:.3f}",
+        )
+    from rich.console import Console
+
+    out = Console()
+    if not out.is_terminal:
+        out = Console(width=160)
+    out.print(table)
