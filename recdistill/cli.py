@@ -75,6 +75,39 @@ def demo(
     typer.echo(f"metrics: {result.out_dir / 'metrics.json'}")
 
 
+@app.command("evaluate")
+def evaluate_cmd(
+    run_dir: Annotated[Path, typer.Argument(help="A run folder written by `recdistill run`.")],
+    model: Annotated[
+        list[str] | None, typer.Option("--model", help="Model name (repeatable; default: all).")
+    ] = None,
+    split: Annotated[str, typer.Option("--split", help="test | valid")] = "test",
+    k: Annotated[list[int] | None, typer.Option("--k", help="Cut-off (repeatable).")] = None,
+) -> None:
+    """Re-evaluate saved models of a run folder on its saved split (full ranking)."""
+    from recdistill.evaluate.protocol import EvalTask, evaluate
+    from recdistill.runfolder import RunFolder
+
+    if split not in ("test", "valid"):
+        raise UserError(f"--split: expected 'test' or 'valid', got '{split}'")
+    run = RunFolder.open(run_dir)
+    train = run.table("train")
+    if split == "valid":
+        task = EvalTask(train, run.table("valid"), "valid")
+    else:
+        task = EvalTask(train.concat(run.table("valid")), run.table("test"), "test")
+    ks = sorted(set(k or [10, 20]))
+    names = model or run.model_names()
+    if not names:
+        raise UserError(f"{run_dir}: no saved models")
+    for name in names:
+        res = evaluate(run.model(name), task, ks)
+        parts = " ".join(
+            f"{m}@{c}={res[f'{m}@{c}']:.4f}" for c in ks for m in ("ndcg", "recall", "hr")
+        )
+        typer.echo(f"{name}: {split} {parts}")
+
+
 @data_app.command("inspect")
 def data_inspect(
     config: Annotated[Path, typer.Argument(help="Run config YAML (its data: section is used).")],

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterable, Iterator
 from typing import TypeVar
 
@@ -16,7 +17,9 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 
-console = Console(stderr=True)
+# Logs and bars go to stderr; when it is not a terminal (CI, a log file), use a wide
+# fixed width so lines do not wrap at 80 columns.
+console = Console(stderr=True, width=None if sys.stderr.isatty() else 160)
 
 T = TypeVar("T")
 
@@ -33,7 +36,6 @@ def make_progress(transient: bool = False) -> Progress:
         TimeRemainingColumn(),
         console=console,
         transient=transient,
-        disable=not console.is_terminal and False,
     )
 
 

@@ -1,0 +1,132 @@
+"""End to end: `recdistill run` writes metrics.json per DESIGN.md; artifacts reload."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import pytest
+import yaml
+
+from recdistill.config import RunConfig, dump_config, parse_config
+from recdistill.data.demo import write_demo
+from recdistill.runfolder import RunFolder
+
+CliRunner = Callable[..., tuple[int, str, str]]
+
+METRIC_KEYS = ("ndcg", "recall", "precision", "hr", "mrr", "map", "coverage", "novelty")
+
+
+@pytest.fixture(scope="module")
+def demo_files(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    folder = tmp_path_factory.mktemp("demo-src")
+    return write_demo(folder, seed=3, n_users=400, n_items=400)
+
+
+def small_config(tmp_path: Path, files: tuple[Path, Path]) -> Path:
+    inter, items = files
+    tree = {
+        "data": {
+            "name": "tiny-shop",
+            "interactions": {"path": str(inter), "format": "csv", "time": "timestamp"},
+            "items": {
+                "path": str(items),
+                "format": "csv",
+                "text": ["title", "category"],
+                "category": "category",
+            },
+        },
+        "evaluation": {"k": [5, 10], "latency_users": 20},
+        "baselines": [
+            {"kind": "popularity"},
+            {"kind": "ease", "grid": {"l2": [10.0, 100.0]}},
+            {"kind": "ials", "params": {"iterations": 3, "factors": 8}},
+        ],
+    }
+    path = tmp_path / "run.yaml"
+    path.write_text(yaml.safe_dump(tree), encoding="utf-8")
+    return path
+
+
+def test_run_writes_metrics_per_contract(
+    cli: CliRunner, tmp_path: Path, demo_files: tuple[Path, Path]
+) -> None:
+    cfg = small_config(tmp_path, demo_files)
+    out = tmp_path / "run"
+    code, stdout, stderr = cli("run", cfg, "--out", out)
+    assert code == 0, stderr
+    assert "metrics.json" in stdout
+    m = json.loads((out / "metrics.json").read_text())
+    ds = m["dataset"]
+    assert ds["name"] == "tiny-shop" and ds["split"] == "leave_last_out"
+    assert ds["users"] == 400 and ds["interactions"] > 0 and ds["items"] > 0
+    source_users = set(np.loadtxt(demo_files[0], delimiter=",", skiprows=1, dtype=str)[:, 0])
+    assert ds["sample_users"] and set(ds["sample_users"]) <= source_users
+    assert m["k"] == [5, 10]
+    assert set(m["models"]) == {"popularity", "ease", "ials"}
+    for entry in m["models"].values():
+        assert entry["role"] == "baseline" and entry["kd"] is None
+        assert entry["params"] > 0 and entry["serving_bytes"] > 0
+        assert entry["latency_ms_per_user"] > 0 and entry["train_seconds"] >= 0
+        for k in (5, 10):
+            for key in METRIC_KEYS:
+                assert 0.0 <= entry["metrics"][f"{key}@{k}"] or key == "novelty"
+                assert f"{key}@{k}" in entry["val_metrics"]
+    assert m["models"]["ease"]["selected_params"]["l2"] in (10.0, 100.0)
+    assert len(m["models"]["ease"]["trials"]) == 2
+    # Learned models beat popularity on this structured data.
+    assert (
+        m["models"]["ease"]["metrics"]["ndcg@10"] > m["models"]["popularity"]["metrics"]["ndcg@10"]
+    )
+
+
+def test_saved_artifacts_reproduce_test_metrics(
+    cli: CliRunner, tmp_path: Path, demo_files: tuple[Path, Path]
+) -> None:
+    cfg = small_config(tmp_path, demo_files)
+    out = tmp_path / "run"
+    assert cli("run", cfg, "--out", out)[0] == 0
+    m = json.loads((out / "metrics.json").read_text())
+    run = RunFolder.open(out)
+    assert run.model_names() == ["ease", "ials", "popularity"]
+    code, stdout, _ = cli("evaluate", out, "--k", "10")
+    assert code == 0
+    for name in run.model_names():
+        line = next(x for x in stdout.splitlines() if x.startswith(f"{name}:"))
+        reported = float(line.split("ndcg@10=")[1].split()[0])
+        assert reported == pytest.approx(m["models"][name]["metrics"]["ndcg@10"], abs=1e-4)
+    # No pickle anywhere in the run folder.
+    assert not list(out.rglob("*.pkl")) and not list(out.rglob("*.pickle"))
+
+
+def test_set_overrides_and_errors(
+    cli: CliRunner, tmp_path: Path, demo_files: tuple[Path, Path]
+) -> None:
+    cfg = small_config(tmp_path, demo_files)
+    code, _, err = cli("run", cfg, "--out", tmp_path / "r", "--set", "split.method=nope")
+    assert code == 2 and "split.method" in err and len(err.strip().splitlines()) == 1
+    code, _, err = cli("run", cfg, "--out", tmp_path / "r", "--set", "evaluation.select_metric=x@1")
+    assert code == 2 and "select_metric" in err
+    code, _, err = cli("run", cfg, "--out", tmp_path / "r", "--set", "novalue")
+    assert code == 2 and "key=value" in err
+
+
+def test_run_config_round_trip(tmp_path: Path, demo_files: tuple[Path, Path]) -> None:
+    cfg = parse_config(yaml.safe_load(small_config(tmp_path, demo_files).read_text()), "x")
+    again = parse_config(yaml.safe_load(yaml.safe_dump(dump_config(cfg))), "y")
+    assert again == cfg
+    assert isinstance(again, RunConfig)
+
+
+@pytest.mark.slow
+def test_demo_quick_end_to_end(cli: CliRunner, tmp_path: Path) -> None:
+    out = tmp_path / "demo"
+    code, stdout, stderr = cli("demo", "--quick", "--out", out)
+    assert code == 0, stderr
+    m = json.loads((out / "metrics.json").read_text())
+    assert m["dataset"]["name"] == "demo-shop"
+    assert {"popularity", "ease"} <= set(m["models"])
+    best = max(v["metrics"]["ndcg@10"] for v in m["models"].values())
+    assert best > 2 * m["models"]["popularity"]["metrics"]["ndcg@10"]
