@@ -52,8 +52,8 @@ class InteractionsSource(Strict):
 class ItemsSource(Strict):
     """An optional item catalogue with the text columns a language model reads."""
 
-    path: str
-    format: Format
+    path: str = Field(description="A file, a folder, or a database URL (format: sql).")
+    format: Format = Field(description="Source layout.")
     id: str = Field("item_id", description="Item id column.")
     text: list[str] = Field(
         default_factory=lambda: ["title"],
@@ -64,7 +64,7 @@ class ItemsSource(Strict):
     )
     category: str | None = Field(None, description="Category column (optional).")
     query: str | None = Field(None, description="sql only: a table name or a SELECT statement.")
-    sep: str | None = None
+    sep: str | None = Field(None, description="Override the field separator (csv/tsv).")
 
     @field_validator("text", mode="before")
     @classmethod
@@ -95,9 +95,9 @@ class CleanConfig(Strict):
 
 class DataConfig(Strict):
     name: str | None = Field(None, description="Dataset name in reports (default: from the path).")
-    interactions: InteractionsSource
-    items: ItemsSource | None = None
-    clean: CleanConfig = Field(default_factory=CleanConfig)
+    interactions: InteractionsSource = Field(description="The interaction log.")
+    items: ItemsSource | None = Field(None, description="The item catalogue (optional).")
+    clean: CleanConfig = Field(default_factory=CleanConfig, description="Cleaning steps.")
 
 
 class SplitConfig(Strict):
@@ -135,21 +135,25 @@ class EvalConfig(Strict):
 class ModelSpec(Strict):
     """One model to train: its kind, fixed params, and a grid searched on validation."""
 
-    kind: str
+    kind: str = Field(description="Model kind (see Models below).")
     name: str | None = Field(None, description="Entry name in metrics.json (default: kind).")
-    params: dict[str, Any] = Field(default_factory=dict)
-    grid: dict[str, list[Any]] = Field(default_factory=dict)
+    params: dict[str, Any] = Field(default_factory=dict, description="Fixed parameters.")
+    grid: dict[str, list[Any]] = Field(
+        default_factory=dict, description="Values to search on validation, per parameter."
+    )
 
 
 class RunConfig(Strict):
-    data: DataConfig
-    split: SplitConfig = Field(default_factory=SplitConfig)
-    evaluation: EvalConfig = Field(default_factory=EvalConfig)
+    data: DataConfig = Field(description="The data sources and cleaning (the only required part).")
+    split: SplitConfig = Field(default_factory=SplitConfig, description="Train/valid/test split.")
+    evaluation: EvalConfig = Field(
+        default_factory=EvalConfig, description="Metrics, cut-offs and model selection."
+    )
     baselines: list[ModelSpec] | None = Field(
         None, description="Baselines to tune and evaluate (default: the standard set)."
     )
-    seed: int = 0
-    device: str = Field("auto", description="auto | cpu | cuda[:N]")
+    seed: int = Field(0, description="Seed for every model (and the random split's default).")
+    device: str = Field("auto", description="auto (CUDA when present) | cpu | cuda[:N]")
     threads: int | None = Field(None, description="CPU threads for numeric work (default: all).")
 
 
