@@ -150,16 +150,22 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(130)
     except SystemExit:
         raise
-    except Exception as exc:  # click usage errors arrive as ClickException
-        import click
-
-        if isinstance(exc, click.exceptions.UsageError):
-            print(f"error: {exc.format_message()}", file=sys.stderr)
+    except Exception as exc:
+        # Usage errors (unknown option, missing argument) come from click, which typer
+        # may vendor as typer._click: recognise both.
+        if _is_click_exception(exc):
+            message = exc.format_message()  # type: ignore[attr-defined]
+            if message:  # empty after `recdistill` alone: the help was printed
+                print(f"error: {message}", file=sys.stderr)
             sys.exit(2)
-        if isinstance(exc, click.exceptions.ClickException):
-            print(f"error: {exc.format_message()}", file=sys.stderr)
-            sys.exit(exc.exit_code)
         raise
+
+
+def _is_click_exception(exc: BaseException) -> bool:
+    return any(
+        cls.__name__ == "ClickException" and "click" in cls.__module__
+        for cls in type(exc).__mro__
+    )
 
 
 if __name__ == "__main__":

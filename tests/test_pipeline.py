@@ -130,3 +130,18 @@ def test_demo_quick_end_to_end(cli: CliRunner, tmp_path: Path) -> None:
     assert {"popularity", "ease"} <= set(m["models"])
     best = max(v["metrics"]["ndcg@10"] for v in m["models"].values())
     assert best > 2 * m["models"]["popularity"]["metrics"]["ndcg@10"]
+
+
+@pytest.mark.parametrize(
+    ("argv", "needle"),
+    [
+        (("demo", "--bogus"), "No such option"),
+        (("run",), "Missing argument"),
+        (("evaluate", "/nonexistent/run"), "run folder not found"),
+    ],
+)
+def test_cli_usage_errors_are_one_line(cli: CliRunner, argv: tuple[str, ...], needle: str) -> None:
+    code, _, err = cli(*argv)
+    assert code == 2
+    assert needle in err
+    assert len(err.strip().splitlines()) == 1 and "Traceback" not in err
