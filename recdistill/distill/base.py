@@ -1,0 +1,266 @@
+"""The contract of every distillation loss: one batch in, one loss per position out.
+
+A *position* is one training example of the student: a user's history prefix
+and the next item (the ground truth). A batch holds ``N`` positions over a
+catalogue of ``I`` items. The teacher is seen through :class:`KDInputs`: its
+top-``M`` items per position (history items already removed, best first), their
+logits, and the logsumexp of its logits over the whole catalogue, which makes
+the teacher's exact probability of any top-``M`` item (and of the rest of the
+catalogue as one bucket) known even when only the top-``M`` is cached.
+
+A :class:`KDMethod` is a ``torch.nn.Module`` (some own trainable parameters that
+exist only during training: DE experts, hint projections) whose ``forward``
+returns an ``N`` vector; reducing it and mixing it with the ground-truth loss
+is :class:`recdistill.distill.mixer.KDMixer`'s job. Methods never let a gradient
+reach a teacher tensor (they detach them).
+
+Build methods by name with :func:`build_method`; every method's typed config
+is a frozen pydantic model that rejects unknown keys.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, ClassVar, TypeVar
+
+import torch
+from pydantic import ValidationError
+from torch import Tensor, nn
+
+from recdistill.errors import ConfigError
+from recdistill.models.base import ModelConfig
+
+
+@dataclass
+class KDInputs:
+    """One batch of ``N`` training positions (a position = a user's history prefix).
+
+    Attributes:
+        student_logits: ``N x I`` float, student scores over the whole catalogue.
+            Items scored ``-inf`` (e.g. a padding id) are never sampled as negatives.
+        targets: ``N`` long, the ground-truth next item.
+        teacher_top_ids: ``N x M`` long, the teacher's top-``M`` items, best first,
+            history items already removed.
+        teacher_top_logits: ``N x M`` float, the teacher's logits of those items.
+        teacher_logsumexp: ``N`` float, logsumexp of the teacher's logits over the
+            whole catalogue, so ``p_t(i) = exp(t_i - lse)`` is exact for top-``M`` items.
+        teacher_logits: ``N x I`` float, only when the teacher runs online.
+        student_repr: ``N x Ds``, the student's query (user) representation.
+        teacher_repr: ``N x Dt``, the teacher's.
+        item_popularity: ``I`` float, training counts (popularity-aware variants).
+        seen: ``N x I`` bool, items in the position's history (never sampled as
+            negatives; excluded when ranking the student).
+    """
+
+    student_logits: Tensor
+    targets: Tensor
+    teacher_top_ids: Tensor
+    teacher_top_logits: Tensor
+    teacher_logsumexp: Tensor
+    teacher_logits: Tensor | None = None
+    student_repr: Tensor | None = None
+    teacher_repr: Tensor | None = None
+    item_popularity: Tensor | None = None
+    seen: Tensor | None = None
+
+    @property
+    def n_items(self) -> int:
+        return int(self.student_logits.shape[1])
+
+    @property
+    def top_m(self) -> int:
+        return int(self.teacher_top_ids.shape[1])
+
+    @classmethod
+    def from_teacher_logits(
+        cls,
+        student_logits: Tensor,
+        targets: Tensor,
+        teacher_logits: Tensor,
+        m: int,
+        *,
+        seen: Tensor | None = None,
+        keep_full: bool = True,
+        **extra: Any,
+    ) -> KDInputs:
+        """Inputs from the teacher's full ``N x I`` logits (the online teacher).
+
+        The top-``m`` skips ``seen`` items; ``keep_full=False`` drops the full
+        logits, which reproduces exactly what a top-``m`` cache would hold.
+        ``extra`` passes the optional fields (``student_repr``, ...).
+        """
+        t = teacher_logits.detach()
+        masked = t if seen is None else t.masked_fill(seen, float("-inf"))
+        top_logits, top_ids = masked.topk(min(m, t.shape[1]), dim=1)
+        return cls(
+            student_logits=student_logits,
+            targets=targets,
+            teacher_top_ids=top_ids,
+            teacher_top_logits=top_logits,
+            teacher_logsumexp=torch.logsumexp(t.float(), dim=1),
+            teacher_logits=t if keep_full else None,
+            seen=seen,
+            **extra,
+        )
+
+    def validate(self) -> None:
+        """Check shapes and dtypes; raises ``ValueError`` naming the field."""
+        s = self.student_logits
+        if s.dim() != 2:
+            raise ValueError(f"KDInputs.student_logits: expected N x I, got {tuple(s.shape)}")
+        n, i = s.shape
+        want: dict[str, tuple[Tensor | None, tuple[int | None, ...]]] = {
+            "targets": (self.targets, (n,)),
+            "teacher_top_ids": (self.teacher_top_ids, (n, None)),
+            "teacher_top_logits": (self.teacher_top_logits, (n, self.top_m)),
+            "teacher_logsumexp": (self.teacher_logsumexp, (n,)),
+            "teacher_logits": (self.teacher_logits, (n, i)),
+            "student_repr": (self.student_repr, (n, None)),
+            "teacher_repr": (self.teacher_repr, (n, None)),
+            "item_popularity": (self.item_popularity, (i,)),
+            "seen": (self.seen, (n, i)),
+        }
+        for field, (x, shape) in want.items():
+            if x is None:
+                continue
+            ok = x.dim() == len(shape) and all(
+                w is None or w == d for w, d in zip(shape, x.shape, strict=True)
+            )
+            if not ok:
+                raise ValueError(
+                    f"KDInputs.{field}: expected shape {shape} (None = any), got {tuple(x.shape)}"
+                )
+        for field in ("targets", "teacher_top_ids"):
+            if getattr(self, field).dtype != torch.long:
+                raise ValueError(f"KDInputs.{field}: expected int64 item ids")
+        if self.seen is not None and self.seen.dtype != torch.bool:
+            raise ValueError("KDInputs.seen: expected a bool mask")
+
+
+class KDMethod(nn.Module):
+    """Base of every distillation loss.
+
+    Subclasses set ``name`` and ``Config`` and implement ``forward(inp,
+    generator) -> N`` losses. ``needs_repr`` marks methods that read the
+    representations; ``needs_full_teacher`` those that cannot work from the
+    top-``M`` + logsumexp cache (none here).
+    """
+
+    name: ClassVar[str]
+    Config: ClassVar[type[ModelConfig]]
+    needs_repr: ClassVar[bool] = False
+    needs_full_teacher: ClassVar[bool] = False
+
+    def __init__(
+        self,
+        config: ModelConfig | None = None,
+        *,
+        student_dim: int | None = None,
+        teacher_dim: int | None = None,
+        n_items: int | None = None,
+    ) -> None:
+        super().__init__()
+        self.config = self.Config() if config is None else config
+        self.student_dim = student_dim
+        self.teacher_dim = teacher_dim
+        self.n_items = n_items
+
+    @property
+    def uses_repr(self) -> bool:
+        """Whether this instance reads ``student_repr`` / ``teacher_repr``."""
+        return self.needs_repr
+
+    @property
+    def teacher_top_needed(self) -> int:
+        """The smallest top-``M`` the teacher cache must hold for this method."""
+        return 1
+
+    def set_progress(self, fraction: float) -> None:
+        """Training progress in ``[0, 1]`` (for annealed parameters); default: ignored."""
+
+    def check_top(self, inp: KDInputs, param: str) -> None:
+        """Raise ``ValueError`` when the cache holds fewer than ``teacher_top_needed`` items."""
+        need = self.teacher_top_needed
+        if inp.top_m < need:
+            raise ValueError(
+                f"distillation method '{self.name}': parameter '{param}' needs the teacher's "
+                f"top-{need} items, the batch holds top-{inp.top_m}; cache at least {need}"
+            )
+
+    def forward(self, inp: KDInputs, generator: torch.Generator | None = None) -> Tensor:
+        """``N`` float: the loss at each position (no reduction).
+
+        ``generator`` drives any sampling (seeded runs are reproducible); it may
+        live on another device than the batch (draws are moved). ``None``: the
+        global generator.
+        """
+        raise NotImplementedError
+
+
+METHODS: dict[str, type[KDMethod]] = {}
+
+M = TypeVar("M", bound=type[KDMethod])
+
+
+def register(cls: M) -> M:
+    """Class decorator: add a method to :data:`METHODS` under its ``name``."""
+    METHODS[cls.name] = cls
+    return cls
+
+
+def parse_config(name: str, params: dict[str, Any]) -> ModelConfig:
+    """Validate ``params`` for method ``name``; ``ConfigError`` names the method and field."""
+    if name not in METHODS:
+        known = ", ".join(sorted(METHODS))
+        raise ConfigError(f"unknown distillation method '{name}' (known: {known})")
+    try:
+        return METHODS[name].Config.model_validate(params or {})
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        loc = ".".join(str(p) for p in first["loc"])
+        msg = "unknown parameter" if first["type"] == "extra_forbidden" else first["msg"]
+        raise ConfigError(f"distillation method '{name}': parameter '{loc}': {msg}") from None
+
+
+def build_method(
+    name: str,
+    params: dict[str, Any] | None = None,
+    *,
+    student_dim: int | None = None,
+    teacher_dim: int | None = None,
+    n_items: int | None = None,
+) -> KDMethod:
+    """Build method ``name`` from a params dict.
+
+    Raises:
+        ConfigError: unknown method, unknown or invalid parameter, or a method
+            that needs representation widths built without them; the message
+            names the method and the parameter.
+    """
+    config = parse_config(name, params or {})
+    return METHODS[name](config, student_dim=student_dim, teacher_dim=teacher_dim, n_items=n_items)
+
+
+def need_dims(
+    name: str, student_dim: int | None, teacher_dim: int | None, param: str | None = None
+) -> None:
+    """``ConfigError`` when a representation method is built without both widths.
+
+    ``param`` names the parameter that makes the widths necessary (``de_weight``).
+    """
+    if student_dim is None or teacher_dim is None:
+        why = f"parameter '{param}' > 0 needs" if param else "needs"
+        raise ConfigError(
+            f"distillation method '{name}': {why} the student's and the teacher's "
+            "representation widths (student_dim, teacher_dim), got "
+            f"student_dim={student_dim}, teacher_dim={teacher_dim}"
+        )
+
+
+def need_repr(name: str, inp: KDInputs) -> tuple[Tensor, Tensor]:
+    """``(student_repr, detached teacher_repr)``; ``ValueError`` when either is missing."""
+    if inp.student_repr is None or inp.teacher_repr is None:
+        raise ValueError(
+            f"distillation method '{name}' needs KDInputs.student_repr and teacher_repr"
+        )
+    return inp.student_repr.float(), inp.teacher_repr.detach().float()
