@@ -40,6 +40,17 @@ FAST_PARAMS: dict[str, dict[str, Any]] = {
         "content": {"kind": "tfidf"},
         "weight": 0.5,
     },
+    "sasrec": {
+        "d_model": 32,
+        "n_heads": 2,
+        "n_layers": 1,
+        "max_len": 20,
+        "batch_size": 32,
+        "epochs": 30,
+        "patience": 0,
+        "dropout": 0.1,
+        "lr": 0.01,
+    },
 }
 KINDS = sorted(MODELS)
 OPTIONS = FitOptions(seed=7, threads=1, progress=False)

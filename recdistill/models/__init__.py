@@ -42,6 +42,7 @@ from recdistill.models.hybrid import Hybrid, HybridConfig, SubModel
 from recdistill.models.ials import IALS, IALSConfig
 from recdistill.models.itemknn import ItemKNN, ItemKNNConfig
 from recdistill.models.popularity import Popularity, PopularityConfig
+from recdistill.models.sasrec import SASRec, SASRecConfig
 from recdistill.models.tfidf import Tfidf, TfidfConfig
 from recdistill.models.userknn import UserKNN, UserKNNConfig
 
@@ -63,6 +64,8 @@ __all__ = [
     "Popularity",
     "PopularityConfig",
     "Recommender",
+    "SASRec",
+    "SASRecConfig",
     "SubModel",
     "Tfidf",
     "TfidfConfig",

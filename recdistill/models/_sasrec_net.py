@@ -1,0 +1,212 @@
+"""The SASRec network: a causal transformer over item histories, tied item table.
+
+Shapes: ``B`` batch rows, ``T`` positions, ``D`` model width, ``I`` items,
+``E`` text-embedding width, ``H`` heads.
+
+Token ids: ``0..I-1`` items, ``I`` padding (a zero vector), ``I+1`` the
+begin-of-sequence token (a learned vector; its output is the empty-history
+query).
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+INIT_STD = 0.02
+
+
+class ItemTable(nn.Module):
+    """Item representations ``I x D``: learned ID embeddings, optionally fused with text.
+
+    With a text table ``I x E`` (a language model's embedding of each item's
+    text, fixed), an item's vector is
+
+    - ``sum``:  ``id + W t``
+    - ``gate``: ``g * id + (1 - g) * W t`` with ``g = sigmoid(G [id; W t])``,
+      a learned gate per item and dimension,
+
+    so an item never seen in training still has its text part (cold start).
+    Without text it is a plain embedding table (also the frozen form that
+    serving loads).
+    """
+
+    def __init__(
+        self,
+        n_items: int,
+        d: int,
+        text: torch.Tensor | None = None,
+        fusion: Literal["gate", "sum"] = "gate",
+    ) -> None:
+        super().__init__()
+        self.n_items, self.d, self.fusion = n_items, d, fusion
+        self.ids = nn.Parameter(torch.empty(n_items, d))
+        nn.init.trunc_normal_(self.ids, std=INIT_STD, a=-2 * INIT_STD, b=2 * INIT_STD)
+        self.proj: nn.Linear | None = None
+        self.gate: nn.Linear | None = None
+        if text is not None:
+            self.register_buffer("text", text.float(), persistent=False)
+            self.proj = nn.Linear(text.shape[1], d)
+            if fusion == "gate":
+                self.gate = nn.Linear(2 * d, d)
+                nn.init.zeros_(self.gate.weight)
+                nn.init.zeros_(self.gate.bias)
+
+    def forward(self, ids: torch.Tensor | None = None) -> torch.Tensor:
+        """Vectors of items ``ids`` (``[C]``), or of all items: ``C x D`` / ``I x D``."""
+        e = self.ids if ids is None else self.ids[ids]
+        if self.proj is None:
+            return e
+        table: torch.Tensor = self.text  # type: ignore[assignment]  # a registered buffer
+        text = table if ids is None else table[ids]
+        t = self.proj(text)
+        if self.gate is None:
+            return e + t
+        g = torch.sigmoid(self.gate(torch.cat([e, t], dim=-1)))
+        return g * e + (1.0 - g) * t
+
+
+class Block(nn.Module):
+    """One transformer layer: causal multi-head self-attention + feed-forward.
+
+    ``pre``: ``x + Attn(LN(x))`` then ``x + FFN(LN(x))`` (final LayerNorm in the
+    network); ``post``: ``LN(x + Attn(x))`` then ``LN(x + FFN(x))`` (SASRec's
+    original order).
+    """
+
+    def __init__(
+        self, d: int, heads: int, ffn: int, dropout: float, attn_dropout: float, norm: str
+    ) -> None:
+        super().__init__()
+        if d % heads:
+            raise ValueError(f"d_model {d} is not divisible by n_heads {heads}")
+        self.heads, self.attn_dropout, self.pre = heads, attn_dropout, norm == "pre"
+        self.norm1 = nn.LayerNorm(d)
+        self.qkv = nn.Linear(d, 3 * d)
+        self.out = nn.Linear(d, d)
+        self.norm2 = nn.LayerNorm(d)
+        self.ff1 = nn.Linear(d, ffn)
+        self.ff2 = nn.Linear(ffn, d)
+        self.drop = nn.Dropout(dropout)
+
+    def attend(self, x: torch.Tensor) -> torch.Tensor:
+        """``B x T x D`` -> ``B x T x D``; position t sees positions ``<= t`` only."""
+        b, t, d = x.shape
+        q, k, v = self.qkv(x).view(b, t, 3, self.heads, d // self.heads).unbind(2)
+        y = F.scaled_dot_product_attention(
+            q.transpose(1, 2),
+            k.transpose(1, 2),
+            v.transpose(1, 2),
+            dropout_p=self.attn_dropout if self.training else 0.0,
+            is_causal=True,
+        )
+        return self.drop(self.out(y.transpose(1, 2).reshape(b, t, d)))
+
+    def feed(self, x: torch.Tensor) -> torch.Tensor:
+        return self.drop(self.ff2(self.drop(F.gelu(self.ff1(x)))))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if self.pre:
+            x = x + self.attend(self.norm1(x))
+            return x + self.feed(self.norm2(x))
+        x = self.norm1(x + self.attend(x))
+        return self.norm2(x + self.feed(x))
+
+
+class SASRecNet(nn.Module):
+    """Item table + learned positions + ``n_layers`` causal blocks.
+
+    ``forward(x, cand)`` returns the hidden states ``B x T x D`` and the item
+    vectors to score against (``I x D`` for the full catalogue, ``C x D`` for
+    candidates ``cand``), both computed inside ``forward`` so
+    DistributedDataParallel sees every parameter used.
+    """
+
+    def __init__(
+        self,
+        n_items: int,
+        d: int,
+        n_layers: int,
+        n_heads: int,
+        max_len: int,
+        dropout: float,
+        *,
+        ffn_mult: float = 4.0,
+        attn_dropout: float = 0.0,
+        norm: Literal["pre", "post"] = "pre",
+        text: torch.Tensor | None = None,
+        fusion: Literal["gate", "sum"] = "gate",
+    ) -> None:
+        super().__init__()
+        self.n_items, self.d, self.max_len, self.norm = n_items, d, max_len, norm
+        self.pad, self.bos_id = n_items, n_items + 1
+        self.items = ItemTable(n_items, d, text, fusion)
+        self.bos = nn.Parameter(torch.zeros(d))
+        nn.init.trunc_normal_(self.bos, std=INIT_STD, a=-2 * INIT_STD, b=2 * INIT_STD)
+        self.pos = nn.Parameter(torch.zeros(max_len + 1, d))
+        nn.init.trunc_normal_(self.pos, std=INIT_STD, a=-2 * INIT_STD, b=2 * INIT_STD)
+        # Post-LN normalises the input embedding (as SASRec); pre-LN normalises at the end.
+        self.in_norm: nn.Module = nn.LayerNorm(d) if norm == "post" else nn.Identity()
+        self.drop = nn.Dropout(dropout)
+        ffn = max(1, round(ffn_mult * d))
+        self.blocks = nn.ModuleList(
+            Block(d, n_heads, ffn, dropout, attn_dropout, norm) for _ in range(n_layers)
+        )
+        self.out_norm: nn.Module = nn.LayerNorm(d) if norm == "pre" else nn.Identity()
+        for m in self.modules():
+            if isinstance(m, nn.Linear) and m is not self.items.gate:
+                nn.init.trunc_normal_(m.weight, std=INIT_STD, a=-2 * INIT_STD, b=2 * INIT_STD)
+                if m.bias is not None:
+                    nn.init.zeros_(m.bias)
+
+    def embed(self, x: torch.Tensor, rows: torch.Tensor) -> torch.Tensor:
+        """Token vectors ``B x T x D`` of ids ``x`` (``B x T``) given item vectors ``I x D``."""
+        special = torch.stack([torch.zeros_like(self.bos), self.bos]).to(rows.dtype)
+        return F.embedding(x, torch.cat([rows, special]))
+
+    def encode(self, tokens: torch.Tensor) -> torch.Tensor:
+        """Token vectors ``B x T x D`` -> hidden states ``B x T x D`` (causal)."""
+        t = tokens.shape[1]
+        h = self.drop(self.in_norm(tokens + self.pos[:t]))
+        for block in self.blocks:
+            h = block(h)
+        out: torch.Tensor = self.out_norm(h)
+        return out
+
+    def forward(
+        self, x: torch.Tensor, cand: torch.Tensor | None = None
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """Hidden states ``B x T x D`` for ids ``x`` (``B x T``) and the scoring table.
+
+        Args:
+            x: token ids, BOS first, right-padded.
+            cand: optional candidate item ids ``[C]``; None scores all items.
+
+        Returns:
+            ``(hidden B x T x D, items I x D or C x D)``.
+        """
+        if cand is None:
+            table = self.items()
+            return self.encode(self.embed(x, table)), table
+        # Only the items this batch touches: inputs and candidates (sampled softmax).
+        flat = torch.cat([x.reshape(-1), cand])
+        uniq, inv = torch.unique(flat, return_inverse=True)
+        real = uniq < self.n_items
+        rows = self.items(uniq.clamp(max=self.n_items - 1))
+        special = torch.stack([torch.zeros_like(self.bos), self.bos]).to(rows.dtype)
+        spec_idx = (uniq - self.n_items).clamp(min=0, max=1)
+        rows = torch.where(real[:, None], rows, special[spec_idx])
+        n = x.numel()
+        tokens = rows[inv[:n]].view(*x.shape, -1)
+        return self.encode(tokens), rows[inv[n:]]
+
+    @torch.no_grad()
+    def freeze_items(self) -> None:
+        """Replace the (fused) item table by its values: the serving form, no text needed."""
+        table = self.items().detach().clone()
+        frozen = ItemTable(self.n_items, self.d)
+        frozen.ids.data.copy_(table)
+        self.items = frozen.to(table.device)

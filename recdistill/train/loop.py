@@ -1,0 +1,567 @@
+"""The shared per-epoch training loop (STYLE.md #4).
+
+A model (or a distillation method) supplies an :class:`EpochTrainer`: its
+network, its optimizer, its batches for an epoch and the loss of one batch.
+:class:`TrainSession` owns everything else, the same for every neural model:
+
+- run context: device (``auto`` -> CUDA with bf16/fp16 autocast, else CPU in
+  float32), torch threads, seeds, and the process group under ``torchrun``
+  (the network is wrapped in DistributedDataParallel; each rank trains on its
+  shard of the epoch's examples);
+- progress bars (loss, sequences/s, ETA) and one log line per epoch;
+- validation through ``options.validate`` on rank 0 after every epoch, early
+  stopping on ``options.select_metric`` with ``patience`` (the decision is
+  broadcast to every rank), and restoring the best epoch's weights at the end;
+- a checkpoint after every epoch in ``out_dir/checkpoints/last.pt`` and a
+  training log in ``out_dir/train_log.json``; a run that finds a checkpoint of
+  the same run (same fingerprint) resumes from it and ends with the same
+  weights as an uninterrupted run.
+
+Determinism: the torch generator is reseeded at the start of every epoch from
+``(seed, epoch, rank)`` and trainers derive their data order from
+``(seed, epoch)``, so an epoch's randomness never depends on what ran before
+it in this process. That is what makes resume exact.
+
+Example (a model's ``fit``)::
+
+    with TrainSession(options, name="sasrec") as session:
+        torch.manual_seed(options.seed)
+        trainer = MyTrainer(net.to(session.device), ...)
+        report = session.fit(trainer, self, epochs=cfg.epochs, patience=cfg.patience)
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import math
+import os
+import time
+from abc import ABC, abstractmethod
+from collections.abc import Iterator, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from types import TracebackType
+from typing import TYPE_CHECKING, Any, Self
+
+import torch
+from torch import nn
+
+from recdistill.errors import ConfigError
+from recdistill.progress import make_progress
+from recdistill.train import dist
+from recdistill.train.checkpoint import (
+    LAST,
+    checkpoint_dir,
+    cpu_state_dict,
+    load_checkpoint,
+    rng_state,
+    save_checkpoint,
+    set_rng_state,
+)
+from recdistill.train.device import (
+    Precision,
+    derive_seed,
+    seed_torch,
+    select_device,
+    torch_threads,
+)
+
+if TYPE_CHECKING:  # models import the loop; the loop needs their types only
+    from recdistill.models.base import FitOptions, Recommender
+
+log = logging.getLogger("recdistill.train")
+
+
+@dataclass
+class EpochContext:
+    """What a trainer's epoch sees: where to run, and how to report progress.
+
+    Attributes:
+        epoch: 0-based epoch index.
+        seed: the run's seed (derive per-epoch randomness from ``(seed, epoch)``).
+        rank, world: this process's rank and the number of processes.
+        device: the device the network lives on.
+        precision: autocast policy for forward passes.
+        module: the network to call in ``loss`` (DDP-wrapped when distributed).
+        scaler: gradient scaler (float16 autocast only).
+    """
+
+    epoch: int
+    seed: int
+    rank: int
+    world: int
+    device: torch.device
+    precision: Precision
+    module: nn.Module
+    scaler: torch.amp.GradScaler | None
+    _progress: Any = None
+    _task: Any = None
+    _sequences: int = 0
+    _loss_sum: float = 0.0
+    _batches: int = 0
+    _t0: float = field(default_factory=time.perf_counter)
+
+    def start(self, n_batches: int) -> None:
+        """Declare how many batches this epoch has (sizes the progress bar)."""
+        if self._progress is not None:
+            self._progress.update(self._task, total=n_batches, completed=0)
+
+    def advance(self, sequences: int, loss: float) -> None:
+        """Report one finished batch: ``sequences`` trained on, its mean ``loss``."""
+        self._sequences += sequences
+        self._loss_sum += loss
+        self._batches += 1
+        if self._progress is not None:
+            rate = self._sequences / max(time.perf_counter() - self._t0, 1e-9)
+            self._progress.update(
+                self._task,
+                advance=1,
+                rate=f"loss {self._loss_sum / self._batches:.4f}  {rate:,.0f} seq/s",
+            )
+
+    @property
+    def mean_loss(self) -> float:
+        return self._loss_sum / max(self._batches, 1)
+
+    @property
+    def sequences(self) -> int:
+        return self._sequences
+
+
+class EpochTrainer(ABC):
+    """What a model adds to the loop: its network, optimizer, batches and loss.
+
+    Subclasses set :attr:`module` and :attr:`optimizer` and implement
+    :meth:`batches` and :meth:`loss`; the default :meth:`train_epoch` runs the
+    forward/backward/step cycle with autocast, gradient scaling and clipping.
+    Override :meth:`train_epoch` for anything else (it must call
+    ``ctx.advance`` per batch and return ``{"loss": ...}`` at least).
+    """
+
+    module: nn.Module
+    optimizer: torch.optim.Optimizer
+    max_grad_norm: float | None = None
+    #: decay of an exponential moving average of the weights, updated after every
+    #: step (None: off); validation, the best epoch and the final model use the average
+    ema_decay: float | None = None
+    _ema: dict[str, torch.Tensor] | None = None
+
+    @abstractmethod
+    def fingerprint(self) -> str:
+        """A string that changes whenever a resumed run would differ (config, data, seed)."""
+
+    @abstractmethod
+    def batches(self, ctx: EpochContext) -> Sequence[Any]:
+        """This rank's batches for ``ctx.epoch`` (the same count on every rank)."""
+
+    @abstractmethod
+    def loss(self, module: nn.Module, batch: Any) -> tuple[torch.Tensor, int]:
+        """``(mean loss, sequences in the batch)`` from calling ``module`` on ``batch``."""
+
+    def train_epoch(self, ctx: EpochContext) -> dict[str, float]:
+        """One pass over this rank's batches; returns ``{"loss": mean batch loss}``."""
+        batches = self.batches(ctx)
+        ctx.start(len(batches))
+        params = [p for p in self.module.parameters() if p.requires_grad]
+        for batch in batches:
+            with ctx.precision.autocast(ctx.device):
+                loss, n = self.loss(ctx.module, batch)
+            self.optimizer.zero_grad(set_to_none=True)
+            if ctx.scaler is not None:
+                ctx.scaler.scale(loss).backward()
+                ctx.scaler.unscale_(self.optimizer)
+                if self.max_grad_norm:
+                    nn.utils.clip_grad_norm_(params, self.max_grad_norm)
+                ctx.scaler.step(self.optimizer)
+                ctx.scaler.update()
+            else:
+                loss.backward()
+                if self.max_grad_norm:
+                    nn.utils.clip_grad_norm_(params, self.max_grad_norm)
+                self.optimizer.step()
+            value = float(loss.detach())
+            if not math.isfinite(value):
+                raise FloatingPointError(
+                    f"training loss became {value} in epoch {ctx.epoch + 1}; "
+                    "lower the learning rate"
+                )
+            self.update_average()
+            ctx.advance(n, value)
+        return {"loss": ctx.mean_loss}
+
+    @torch.no_grad()
+    def update_average(self) -> None:
+        """Fold the current weights into the moving average (when ``ema_decay`` is set)."""
+        if not self.ema_decay:
+            return
+        current = self.module.state_dict()
+        if self._ema is None:
+            self._ema = {k: v.detach().clone() for k, v in current.items()}
+            return
+        for k, avg in self._ema.items():
+            if avg.is_floating_point():
+                avg.lerp_(current[k], 1.0 - self.ema_decay)
+            else:
+                avg.copy_(current[k])
+
+    @contextlib.contextmanager
+    def evaluation_weights(self) -> Iterator[None]:
+        """Within the block the module holds the weights to validate and keep (the average)."""
+        if self._ema is None:
+            yield
+            return
+        backup = {k: v.detach().clone() for k, v in self.module.state_dict().items()}
+        self.module.load_state_dict(self._ema)
+        try:
+            yield
+        finally:
+            self.module.load_state_dict(backup)
+
+    def extra_state(self) -> dict[str, Any]:
+        """More state to checkpoint; tensors and plain values only (extend via ``super()``)."""
+        return {"ema": self._ema} if self._ema is not None else {}
+
+    def load_extra_state(self, state: dict[str, Any]) -> None:
+        self._ema = state.get("ema")
+
+    def finalize(self) -> None:
+        """Called once after training, with the best epoch's weights loaded."""
+        return None
+
+
+@dataclass
+class TrainReport:
+    """What happened in :meth:`TrainSession.fit` (also written to ``train_log.json``)."""
+
+    name: str
+    epochs_run: int
+    best_epoch: int
+    best_value: float | None
+    select_metric: str | None
+    stopped_early: bool
+    resumed_from_epoch: int
+    seconds: float
+    device: str
+    precision: str
+    world_size: int
+    threads: int
+    epochs: list[dict[str, Any]]
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def _write_json(path: Path, doc: dict[str, Any]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(json.dumps(doc, indent=2), encoding="utf-8")
+    os.replace(tmp, path)
+
+
+@dataclass
+class _Progress:
+    """Where a run stands: what a checkpoint stores besides the state dicts."""
+
+    epoch: int = 0  # epochs completed
+    stale: int = 0  # epochs since the best one
+    done: bool = False
+    best_epoch: int = -1
+    best_value: float = -math.inf
+    best_state: dict[str, torch.Tensor] | None = None
+    records: list[dict[str, Any]] = field(default_factory=list)
+
+    def improve(self, value: float | None, net: nn.Module) -> None:
+        self.best_epoch, self.stale = self.epoch, 0
+        self.best_value = value if value is not None else -math.inf
+        self.best_state = cpu_state_dict(net)
+
+    def as_checkpoint(self) -> dict[str, Any]:
+        return {
+            "epoch": self.epoch,
+            "stale": self.stale,
+            "done": self.done,
+            "best_epoch": self.best_epoch,
+            "best_value": self.best_value,
+            "best_state": self.best_state,
+            "log": self.records,
+        }
+
+    @staticmethod
+    def from_checkpoint(ckpt: dict[str, Any]) -> _Progress:
+        return _Progress(
+            epoch=int(ckpt["epoch"]),
+            stale=int(ckpt["stale"]),
+            done=bool(ckpt["done"]),
+            best_epoch=int(ckpt["best_epoch"]),
+            best_value=float(ckpt["best_value"]),
+            best_state=ckpt["best_state"],
+            records=list(ckpt["log"]),
+        )
+
+
+class TrainSession:
+    """Run context for one model's training; see the module docstring.
+
+    Use as a context manager: entering sets torch threads, joins the process
+    group under torchrun, and picks the device and precision.
+    """
+
+    def __init__(self, options: FitOptions | None, name: str) -> None:
+        if options is None:
+            from recdistill.models.base import FitOptions
+
+            options = FitOptions()
+        self.options = options
+        self.name = name
+        self.device = torch.device("cpu")
+        self.precision = Precision(None, False)
+        self.threads = 1
+        self._threads_cm: Any = None
+
+    def __enter__(self) -> Self:
+        self._threads_cm = torch_threads(self.options.threads)
+        self.threads = self._threads_cm.__enter__()
+        dist.init_from_env()
+        self.device = select_device(self.options.device)
+        self.precision = Precision.for_device(self.device)
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if self._threads_cm is not None:
+            self._threads_cm.__exit__(exc_type, exc, tb)
+
+    @property
+    def rank(self) -> int:
+        return dist.rank()
+
+    @property
+    def world(self) -> int:
+        return dist.world_size()
+
+    @property
+    def checkpoint_path(self) -> Path | None:
+        out = self.options.out_dir
+        return checkpoint_dir(out) / LAST if out is not None else None
+
+    # -- the loop ------------------------------------------------------------
+    def fit(
+        self,
+        trainer: EpochTrainer,
+        model: Recommender,
+        *,
+        epochs: int,
+        patience: int | None,
+    ) -> TrainReport:
+        """Train ``trainer`` for up to ``epochs`` epochs; ``model`` is what gets validated.
+
+        Args:
+            trainer: the network, optimizer, batches and loss.
+            model: the recommender scoring with ``trainer.module`` (passed to
+                ``options.validate``).
+            epochs: maximum number of epochs.
+            patience: stop after this many epochs without a better validation
+                value (None or 0: never stop early; the best epoch is still kept).
+        """
+        opts = self.options
+        net = trainer.module
+        wrapped: nn.Module = net
+        if self.world > 1:
+            ids = [self.device.index] if self.device.type == "cuda" else None
+            wrapped = nn.parallel.DistributedDataParallel(net, device_ids=ids)
+        scaler = torch.amp.GradScaler("cuda") if self.precision.scale_loss else None
+        fingerprint = f"{trainer.fingerprint()}|world={self.world}|seed={opts.seed}"
+        state = self._resume(trainer, scaler, fingerprint)
+        resumed_from = state.epoch
+        metric = opts.select_metric if opts.validate is not None else None
+        early = bool(patience) and opts.validate is not None
+
+        bars = make_progress() if opts.progress and dist.is_main() else None
+        outer = inner = None
+        if bars is not None:
+            bars.start()
+            outer = bars.add_task(f"{self.name} epochs", total=epochs, rate="")
+            bars.update(outer, completed=state.epoch)
+            inner = bars.add_task(f"{self.name} batches", total=None, rate="")
+        try:
+            while state.epoch < epochs and not state.done:
+                seed_torch(derive_seed(opts.seed, state.epoch, self.rank))
+                net.train()
+                ctx = EpochContext(
+                    state.epoch,
+                    opts.seed,
+                    self.rank,
+                    self.world,
+                    self.device,
+                    self.precision,
+                    wrapped,
+                    scaler,
+                )
+                if bars is not None and inner is not None:
+                    bars.reset(inner, description=f"{self.name} epoch {state.epoch + 1}")
+                    ctx._progress, ctx._task = bars, inner
+                record = self._train_epoch(trainer, ctx)
+                net.eval()
+                state.epoch += 1
+                with trainer.evaluation_weights():
+                    decision = self._validate(model, state.best_value)
+                    if decision["improved"]:
+                        state.improve(decision["value"], net)
+                    else:
+                        state.stale += 1
+                if opts.validate is not None:
+                    record["val"] = decision["val"]
+                    record["val_seconds"] = decision["seconds"]
+                state.records.append(record)
+                state.done = state.epoch >= epochs or (early and state.stale >= (patience or 0))
+                self._log_epoch(record, epochs, metric, state)
+                if bars is not None and outer is not None:
+                    best = f"best {metric} {state.best_value:.4f} @ {state.best_epoch}"
+                    bars.update(outer, completed=state.epoch, rate=best if metric else "")
+                self._save(trainer, scaler, fingerprint, state, metric, resumed_from)
+                dist.barrier()
+        finally:
+            if bars is not None:
+                bars.stop()
+        if state.best_state is not None:
+            net.load_state_dict(state.best_state)
+        net.eval()
+        trainer.finalize()
+        report = self._report(state, metric, resumed_from, early and len(state.records) < epochs)
+        if opts.out_dir is not None and dist.is_main():
+            _write_json(opts.out_dir / "train_log.json", report.as_dict())
+        return report
+
+    def _resume(
+        self, trainer: EpochTrainer, scaler: torch.amp.GradScaler | None, fingerprint: str
+    ) -> _Progress:
+        """Load this run's checkpoint into the trainer, or start fresh."""
+        path = self.checkpoint_path
+        ckpt = load_checkpoint(path, fingerprint) if path is not None else None
+        if ckpt is None:
+            return _Progress()
+        trainer.module.load_state_dict(ckpt["model"])
+        trainer.optimizer.load_state_dict(ckpt["optimizer"])
+        if scaler is not None and ckpt.get("scaler"):
+            scaler.load_state_dict(ckpt["scaler"])
+        trainer.load_extra_state(ckpt.get("extra", {}))
+        set_rng_state(ckpt["rng"])
+        state = _Progress.from_checkpoint(ckpt)
+        log.info("%s: resuming after epoch %d from %s", self.name, state.epoch, path)
+        return state
+
+    def _train_epoch(self, trainer: EpochTrainer, ctx: EpochContext) -> dict[str, Any]:
+        t0 = time.perf_counter()
+        stats = trainer.train_epoch(ctx)
+        seconds = time.perf_counter() - t0
+        loss_sum, seqs = dist.all_reduce_sum([stats["loss"], float(ctx.sequences)], ctx.device)
+        return {
+            "epoch": ctx.epoch + 1,
+            **{k: float(v) for k, v in stats.items()},
+            "loss": loss_sum / ctx.world,
+            "sequences": int(seqs),
+            "seconds": seconds,
+            "sequences_per_s": seqs / max(seconds, 1e-9),
+        }
+
+    def _validate(self, model: Recommender, best: float) -> dict[str, Any]:
+        """Validate on rank 0 and broadcast ``{improved, value, val, seconds}`` to every rank."""
+        opts = self.options
+        if opts.validate is None:
+            return {"improved": True, "value": None, "val": {}, "seconds": 0.0}
+        decision: dict[str, Any] = {}
+        if dist.is_main():
+            t0 = time.perf_counter()
+            val = {k: float(v) for k, v in opts.validate(model).items()}
+            if opts.select_metric not in val:
+                raise ConfigError(
+                    f"select_metric '{opts.select_metric}' is not among the validation "
+                    f"metrics ({', '.join(sorted(val)[:8])}, ...)"
+                )
+            value = val[opts.select_metric]
+            decision = {
+                "improved": value > best,
+                "value": value,
+                "val": val,
+                "seconds": time.perf_counter() - t0,
+            }
+        out: dict[str, Any] = dist.broadcast_object(decision)
+        return out
+
+    def _save(
+        self,
+        trainer: EpochTrainer,
+        scaler: torch.amp.GradScaler | None,
+        fingerprint: str,
+        state: _Progress,
+        metric: str | None,
+        resumed_from: int,
+    ) -> None:
+        """Checkpoint and training log of the epoch just finished (rank 0 only)."""
+        if self.options.out_dir is None or not dist.is_main():
+            return
+        path = self.checkpoint_path
+        assert path is not None
+        save_checkpoint(
+            path,
+            {
+                "fingerprint": fingerprint,
+                **state.as_checkpoint(),
+                "model": trainer.module.state_dict(),
+                "optimizer": trainer.optimizer.state_dict(),
+                "scaler": scaler.state_dict() if scaler is not None else {},
+                "extra": trainer.extra_state(),
+                "rng": rng_state(),
+            },
+        )
+        report = self._report(state, metric, resumed_from, stopped_early=False)
+        _write_json(self.options.out_dir / "train_log.json", report.as_dict())
+
+    def _report(
+        self, state: _Progress, metric: str | None, resumed_from: int, stopped_early: bool
+    ) -> TrainReport:
+        return TrainReport(
+            name=self.name,
+            epochs_run=len(state.records),
+            best_epoch=state.best_epoch,
+            best_value=state.best_value if math.isfinite(state.best_value) else None,
+            select_metric=metric,
+            stopped_early=stopped_early,
+            resumed_from_epoch=resumed_from,
+            seconds=sum(r["seconds"] + r.get("val_seconds", 0.0) for r in state.records),
+            device=str(self.device),
+            precision=self.precision.name,
+            world_size=self.world,
+            threads=self.threads,
+            epochs=state.records,
+        )
+
+    def _log_epoch(
+        self, record: dict[str, Any], epochs: int, metric: str | None, state: _Progress
+    ) -> None:
+        if not dist.is_main():
+            return
+        val = ""
+        if metric is not None and record.get("val"):
+            mark = " *" if state.best_epoch == record["epoch"] else ""
+            value = record["val"][metric]
+            val = (
+                f", valid {metric} {value:.4f}{mark} "
+                f"(best {state.best_value:.4f} @ {state.best_epoch})"
+            )
+        log.info(
+            "%s epoch %d/%d: loss %.4f, %.0f seq/s, %.1fs%s",
+            self.name,
+            record["epoch"],
+            epochs,
+            record["loss"],
+            record["sequences_per_s"],
+            record["seconds"],
+            val,
+        )

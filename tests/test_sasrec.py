@@ -1,0 +1,229 @@
+"""SASRec: sequential signal, losses, text fusion and cold items, empty histories, artifacts.
+
+The language-model encoder is replaced by a fake table (no model download):
+item texts name a cluster, and the fake embedding is that cluster's one-hot
+direction plus noise.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+from recdistill.data.types import Interactions
+from recdistill.errors import ConfigError
+from recdistill.models import FitOptions, Histories, SASRec, TrainData, build_model, load_model
+from recdistill.models import sasrec as sasrec_module
+
+OPTS = FitOptions(seed=0, threads=1, progress=False)
+SMALL: dict[str, Any] = {
+    "d_model": 32,
+    "n_heads": 2,
+    "n_layers": 1,
+    "max_len": 20,
+    "batch_size": 32,
+    "epochs": 25,
+    "patience": 0,
+    "dropout": 0.1,
+    "lr": 0.01,
+}
+
+
+def table_of(rows: list[list[int]], n_items: int) -> Interactions:
+    user = np.repeat(np.arange(len(rows)), [len(r) for r in rows])
+    item = np.concatenate([np.asarray(r, dtype=np.int64) for r in rows])
+    return Interactions.build(user, item, np.arange(len(user)), len(rows), n_items)
+
+
+def successor(
+    n_users: int = 150, n_items: int = 80, seed: int = 0, first: int | None = None
+) -> tuple[TrainData, Histories, np.ndarray]:
+    """Users walk i -> i+1 (mod n_items); returns (train, histories, held-out next items).
+
+    With ``first``, 70% of users start at that item (a skewed first-item distribution).
+    """
+    rng = np.random.default_rng(seed)
+    rows = []
+    for _ in range(n_users):
+        start = first if first is not None and rng.random() < 0.7 else rng.integers(0, n_items)
+        rows.append(((start + np.arange(rng.integers(5, 25))) % n_items).tolist())
+    train = [r[:-1] for r in rows]
+    return (
+        TrainData(table_of(train, n_items)),
+        Histories.from_lists(train, users=np.arange(n_users)),
+        np.array([r[-1] for r in rows]),
+    )
+
+
+def hit_rate(scores: np.ndarray, hist: Histories, truth: np.ndarray, k: int = 10) -> float:
+    from recdistill.models.base import mask_scores, top_k
+
+    ids, _ = top_k(mask_scores(scores.copy(), hist), k)
+    return float((ids == truth[:, None]).any(axis=1).mean())
+
+
+def popularity_hr(data: TrainData, hist: Histories, truth: np.ndarray) -> float:
+    counts = data.interactions.item_counts().astype(np.float32)
+    return hit_rate(np.tile(counts, (len(hist), 1)), hist, truth)
+
+
+@pytest.fixture(scope="module")
+def walk() -> tuple[TrainData, Histories, np.ndarray]:
+    return successor()
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {},
+        {"norm": "post", "attn_dropout": 0.1},
+        {"loss": "sampled", "n_negatives": 16},
+        {"loss": "sampled", "n_negatives": 16, "negative_sampling": "popularity"},
+    ],
+    ids=["full", "post-ln", "sampled-uniform", "sampled-popularity"],
+)
+def test_learns_the_sequential_pattern(
+    params: dict[str, Any], walk: tuple[TrainData, Histories, np.ndarray]
+) -> None:
+    data, hist, truth = walk
+    model = build_model("sasrec", {**SMALL, **params}).fit(data, OPTS)
+    hr = hit_rate(model.score(hist), hist, truth)
+    pop = popularity_hr(data, hist, truth)
+    assert hr >= max(0.8, pop + 0.5), f"HR@10 {hr:.2f} vs popularity {pop:.2f}"
+
+
+def test_history_given_at_request_time_scores_like_a_known_user(
+    walk: tuple[TrainData, Histories, np.ndarray],
+) -> None:
+    data, hist, _ = walk
+    model = build_model("sasrec", {**SMALL, "epochs": 2}).fit(data, OPTS)
+    rows = [hist.row(b).tolist() for b in range(4)]
+    known = model.score(Histories.from_lists(rows, users=[0, 1, 2, 3]))
+    adhoc = model.score(Histories.from_lists(rows))
+    np.testing.assert_allclose(known, adhoc, rtol=0, atol=1e-5)
+    # Only the last max_len items count.
+    long = list(range(60)) + rows[0]
+    np.testing.assert_allclose(
+        model.score(Histories.from_lists([long]))[0],
+        model.score(Histories.from_lists([long[-SMALL["max_len"] :]]))[0],
+        rtol=0,
+        atol=1e-5,
+    )
+
+
+def test_empty_history_ranks_like_first_item_popularity() -> None:
+    data, _, _ = successor(first=7, seed=3)
+    model = build_model("sasrec", SMALL).fit(data, OPTS)
+    scores = model.score(Histories.from_lists([[]]))[0]
+    assert np.isfinite(scores).all() and scores.std() > 0
+    assert int(np.argmax(scores)) == 7  # the most common first item
+
+
+# -- text fusion and cold items --------------------------------------------------
+N_CLUSTERS, PER_CLUSTER = 4, 10  # item PER_CLUSTER - 1 of each cluster is never trained on
+
+
+def fake_text_table(texts: list[str], encoder: str, progress: bool) -> tuple[np.ndarray, int]:
+    """Stand-in for recdistill.text: the cluster named in the text, as a unit vector."""
+    rng = np.random.default_rng(0)
+    out = np.zeros((len(texts), 384), dtype=np.float32)
+    for i, t in enumerate(texts):
+        out[i, int(t.split()[1])] = 1.0
+    out += 0.05 * rng.standard_normal(out.shape).astype(np.float32)
+    out /= np.linalg.norm(out, axis=1, keepdims=True)
+    return out, 123_456
+
+
+def clustered(seed: int = 0) -> tuple[TrainData, list[list[int]], np.ndarray]:
+    """Users consume items of one cluster; each cluster's last item is cold."""
+    rng = np.random.default_rng(seed)
+    n_items = N_CLUSTERS * PER_CLUSTER
+    rows, clusters = [], []
+    for u in range(120):
+        c = u % N_CLUSTERS
+        warm = c * PER_CLUSTER + np.arange(PER_CLUSTER - 1)
+        rows.append(rng.choice(warm, size=6, replace=False).tolist())
+        clusters.append(c)
+    texts = [f"cluster {i // PER_CLUSTER} item {i}" for i in range(n_items)]
+    return TrainData(table_of(rows, n_items), texts), rows, np.array(clusters)
+
+
+@pytest.mark.parametrize("fusion", ["gate", "sum"])
+def test_text_fusion_gives_cold_items_their_text(
+    fusion: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setattr(sasrec_module, "text_table", fake_text_table)
+    data, rows, clusters = clustered()
+    params = {**SMALL, "epochs": 30, "text": {"encoder": "minilm", "fusion": fusion}}
+    model = build_model("sasrec", params).fit(data, OPTS)
+    assert isinstance(model, SASRec)
+    cold = np.arange(N_CLUSTERS) * PER_CLUSTER + PER_CLUSTER - 1
+    assert data.interactions.item_counts()[cold].sum() == 0
+    scores = model.score(Histories.from_lists(rows))
+    cold_scores = scores[:, cold]
+    assert np.isfinite(cold_scores).all() and cold_scores.std() > 0
+    # The cold item of the user's own cluster beats the other clusters' cold items.
+    match = (np.argmax(cold_scores, axis=1) == clusters).mean()
+    assert match >= 0.9, f"own-cluster cold item ranked first for {match:.0%} of users"
+
+    assert model.meta()["encoder"] == "minilm"
+    assert model.encoder_bytes() == 123_456
+    state = model.state()
+    assert not any(k.startswith("items.proj") or k.startswith("items.gate") for k in state)
+    assert state["items.ids"].shape == (data.n_items, SMALL["d_model"])
+    plain = build_model("sasrec", SMALL).fit(data, OPTS)
+    assert model.serving_bytes() == plain.serving_bytes()  # the text is baked into the table
+    loaded = load_model(model.save(tmp_path / "m"))
+    assert isinstance(loaded, SASRec) and loaded.encoder_bytes() == 123_456
+    np.testing.assert_allclose(loaded.score(Histories.from_lists(rows)), scores, atol=1e-5)
+
+
+def test_text_without_item_text_is_a_clear_error(
+    walk: tuple[TrainData, Histories, np.ndarray],
+) -> None:
+    data, _, _ = walk
+    model = build_model("sasrec", {**SMALL, "text": {"encoder": "e5"}})
+    with pytest.raises(ConfigError, match="no item text"):
+        model.fit(data, OPTS)
+
+
+def test_config_errors_name_the_parameter() -> None:
+    with pytest.raises(ConfigError, match="d_model"):
+        build_model("sasrec", {"d_model": 30, "n_heads": 4})
+    with pytest.raises(ConfigError, match=r"text\.encoder"):
+        build_model("sasrec", {"text": {"encoder": "bert"}})
+    with pytest.raises(ConfigError, match="unknown parameter"):
+        build_model("sasrec", {"hidden": 3})
+
+
+def test_ensemble_averages_member_log_probabilities(
+    walk: tuple[TrainData, Histories, np.ndarray], tmp_path: Path
+) -> None:
+    import torch
+
+    data, hist, truth = walk
+    params = {**SMALL, "epochs": 8, "ensemble": 2}
+    model = build_model("sasrec", params).fit(
+        data, FitOptions(seed=4, threads=1, progress=False, out_dir=tmp_path / "run")
+    )
+    assert isinstance(model, SASRec) and len(model.members) == 2 and len(model.reports) == 2
+    assert (tmp_path / "run" / "member1" / "checkpoints" / "last.pt").exists()
+    scores = model.score(hist)
+    members = list(model.members)
+    singles = []
+    for net in members:
+        model.members = [net]
+        singles.append(torch.from_numpy(model.score(hist)).log_softmax(dim=1))
+    model.members = members
+    expected = torch.stack(singles).mean(dim=0).numpy()
+    np.testing.assert_allclose(scores, expected, atol=1e-4)
+    assert hit_rate(scores, hist, truth) >= 0.8
+
+    state = model.state()
+    assert {k.split(".")[0] for k in state} == {"member0", "member1"}
+    loaded = load_model(model.save(tmp_path / "saved"))
+    np.testing.assert_allclose(loaded.score(hist), scores, atol=1e-5)
+    assert loaded.serving_bytes() == model.serving_bytes()
