@@ -141,6 +141,12 @@ class ModelSpec(Strict):
     grid: dict[str, list[Any]] = Field(
         default_factory=dict, description="Values to search on validation, per parameter."
     )
+    refit: bool | None = Field(
+        None,
+        description="Refit the selected configuration on train + validation before the test "
+        "(default: evaluation.refit for baselines; never for models that early-stop on "
+        "validation, such as the teacher).",
+    )
 
 
 class RunConfig(Strict):
@@ -151,6 +157,10 @@ class RunConfig(Strict):
     )
     baselines: list[ModelSpec] | None = Field(
         None, description="Baselines to tune and evaluate (default: the standard set)."
+    )
+    teacher: ModelSpec | Literal["default"] | None = Field(
+        "default",
+        description="The large teacher model ('default': a text-aware SASRec; null: none).",
     )
     seed: int = Field(0, description="Seed for every model (and the random split's default).")
     device: str = Field("auto", description="auto (CUDA when present) | cpu | cuda[:N]")

@@ -10,7 +10,8 @@ import json
 import logging
 import math
 import time
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -23,9 +24,10 @@ from recdistill.errors import ConfigError
 from recdistill.evaluate.efficiency import measure
 from recdistill.evaluate.protocol import EvalTask, evaluate
 from recdistill.evaluate.selection import expand_grid, select
-from recdistill.models.base import FitOptions, TrainData, build_model
+from recdistill.models.base import FitOptions, Recommender, TrainData, build_model
 from recdistill.progress import make_progress
 from recdistill.split import Split, make_split
+from recdistill.train import dist
 
 log = logging.getLogger("recdistill")
 
@@ -61,6 +63,15 @@ def default_baselines() -> list[ModelSpec]:
             grid={"weight": [0.7, 0.85, 0.95]},
         ),
     ]
+
+
+def default_teacher() -> ModelSpec:
+    """The default teacher: a wide, text-aware SASRec trained with full softmax."""
+    return ModelSpec(
+        kind="sasrec",
+        name="teacher",
+        params={"d_model": 256, "n_layers": 2, "n_heads": 4, "text": {"encoder": "minilm"}},
+    )
 
 
 @dataclass
@@ -124,71 +135,162 @@ def dataset_summary(ds: Dataset, split: Split, n_sample: int = 5) -> dict[str, A
     }
 
 
-def run_baselines(
-    cfg: RunConfig,
-    ds: Dataset,
-    split: Split,
-    options: FitOptions,
-    out: Path,
-) -> dict[str, dict[str, Any]]:
-    """Tune, refit, test and save every configured baseline."""
-    specs = cfg.baselines if cfg.baselines is not None else default_baselines()
+@dataclass
+class Stage:
+    """Everything a model stage needs: the data views, the tasks, the run context."""
+
+    cfg: RunConfig
+    ds: Dataset
+    split: Split
+    options: FitOptions
+    out: Path
+
+    @property
+    def train(self) -> TrainData:
+        return TrainData(self.split.train, self.ds.item_text, self.ds.item_category)
+
+    @property
+    def train_valid(self) -> TrainData:
+        return TrainData(self.split.train_valid, self.ds.item_text, self.ds.item_category)
+
+    @property
+    def valid_task(self) -> EvalTask:
+        return EvalTask(self.split.train, self.split.valid, "valid")
+
+    @property
+    def test_task(self) -> EvalTask:
+        return EvalTask(self.split.train_valid, self.split.test, "test")
+
+    def validator(self) -> Callable[[Recommender], dict[str, float]]:
+        """The validation callback iterative models use for early stopping."""
+        ev = self.cfg.evaluation
+        task = self.valid_task
+
+        def validate(model: Recommender) -> dict[str, float]:
+            return evaluate(model, task, ev.k, mask_seen=ev.mask_seen, batch_size=ev.batch_size)
+
+        return validate
+
+
+def fit_select_test(
+    stage: Stage,
+    spec: ModelSpec,
+    *,
+    role: str,
+    refit_default: bool,
+    on_trial: Callable[[int], None] | None = None,
+) -> tuple[Recommender, dict[str, Any]]:
+    """Select on validation, optionally refit on train + validation, test once, save.
+
+    Returns the final model and its ``metrics.json`` entry.
+    """
+    ev = stage.cfg.evaluation
+    name = spec.name or spec.kind
+    model_dir = stage.out / "models" / name
+    options = replace(
+        stage.options,
+        validate=stage.validator(),
+        select_metric=ev.select_metric,
+        out_dir=model_dir,
+    )
+    sel = select(spec, stage.train, stage.valid_task, ev, options)
+    if on_trial is not None:
+        on_trial(len(sel.trials))
+    refit = spec.refit if spec.refit is not None else refit_default
+    if refit:
+        t0 = time.perf_counter()
+        final = build_model(spec.kind, sel.params).fit(
+            stage.train_valid, replace(options, validate=None)
+        )
+        train_seconds = time.perf_counter() - t0
+    else:
+        final, train_seconds = sel.model, sel.fit_seconds
+    if not dist.is_main():
+        return final, {}
+    test = evaluate(final, stage.test_task, ev.k, mask_seen=ev.mask_seen, batch_size=ev.batch_size)
+    eff = measure(final, stage.split.train_valid, n_users=ev.latency_users)
+    final.save(model_dir)
+    entry: dict[str, Any] = {
+        "role": role,
+        "kind": spec.kind,
+        "kd": None,
+        **eff.as_dict(),
+        "train_seconds": train_seconds,
+        "metrics": _metric_block(test, ev.k),
+        "val_metrics": _metric_block(sel.val_metrics, ev.k),
+        "selected_params": sel.params,
+        "trials": sel.trials,
+        "refit_on_train_valid": refit,
+    }
+    extra = final.meta()
+    if "encoder_bytes" in extra:
+        entry["encoder_bytes"] = extra["encoder_bytes"]
+    log.info(
+        "%s (%s): test %s %.4f (valid %.4f)",
+        name,
+        role,
+        ev.select_metric,
+        test.get(ev.select_metric, float("nan")),
+        sel.val_metrics.get(ev.select_metric, float("nan")),
+    )
+    return final, entry
+
+
+def _check_names(specs: list[ModelSpec], taken: set[str]) -> None:
     names = [s.name or s.kind for s in specs]
-    dupes = {n for n in names if names.count(n) > 1}
+    dupes = {n for n in names if names.count(n) > 1 or n in taken}
     if dupes:
-        raise ConfigError(f"baselines: duplicate model names {sorted(dupes)}; set 'name' on each")
-    ev = cfg.evaluation
-    train = TrainData(split.train, ds.item_text, ds.item_category)
-    train_valid = TrainData(split.train_valid, ds.item_text, ds.item_category)
-    valid_task = EvalTask(split.train, split.valid, "valid")
-    test_task = EvalTask(split.train_valid, split.test, "test")
-    total = sum(len(expand_grid(s.params, s.grid)) + 1 for s in specs)
+        raise ConfigError(f"duplicate model names {sorted(dupes)}; set 'name' on each")
+
+
+def run_baselines(stage: Stage, taken: set[str]) -> dict[str, dict[str, Any]]:
+    """Tune, refit, test and save every configured baseline."""
+    cfg = stage.cfg
+    specs = cfg.baselines if cfg.baselines is not None else default_baselines()
+    _check_names(specs, taken)
+    total = sum(len(expand_grid(s.params, s.grid)) for s in specs)
     results: dict[str, dict[str, Any]] = {}
     with make_progress() as progress:
         bar = progress.add_task("baselines", total=total, rate="")
-        for spec, name in zip(specs, names, strict=True):
+        for spec in specs:
+            name = spec.name or spec.kind
             progress.update(bar, description=f"baselines: {name}")
-            sel = select(spec, train, valid_task, ev, options)
-            progress.advance(bar, len(sel.trials))
-            t0 = time.perf_counter()
-            if ev.refit:
-                final = build_model(spec.kind, sel.params).fit(train_valid, options)
-            else:
-                final = sel.model
-            train_seconds = time.perf_counter() - t0 if ev.refit else sel.fit_seconds
-            test = evaluate(
-                final, test_task, ev.k, mask_seen=ev.mask_seen, batch_size=ev.batch_size
+            _, entry = fit_select_test(
+                stage,
+                spec,
+                role="baseline",
+                refit_default=cfg.evaluation.refit,
+                on_trial=lambda n: progress.advance(bar, n),
             )
-            eff = measure(final, split.train_valid, n_users=ev.latency_users)
-            final.save(out / "models" / name)
-            progress.advance(bar, 1)
-            results[name] = {
-                "role": "baseline",
-                "kind": spec.kind,
-                "kd": None,
-                **eff.as_dict(),
-                "train_seconds": train_seconds,
-                "metrics": _metric_block(test, ev.k),
-                "val_metrics": _metric_block(sel.val_metrics, ev.k),
-                "selected_params": sel.params,
-                "trials": sel.trials,
-                "refit_on_train_valid": ev.refit,
-            }
-            log.info(
-                "%s: test ndcg@%d %.4f (valid %.4f)",
-                name,
-                ev.k[0],
-                test[f"ndcg@{ev.k[0]}"],
-                sel.val_metrics[f"ndcg@{ev.k[0]}"],
-            )
+            results[name] = entry
     return results
 
 
+def teacher_spec(cfg: RunConfig) -> ModelSpec | None:
+    if cfg.teacher == "default":
+        return default_teacher()
+    return cfg.teacher
+
+
+def run_teacher(stage: Stage) -> tuple[Recommender | None, dict[str, dict[str, Any]]]:
+    """Train the teacher on train with early stopping on validation; test with train + valid."""
+    spec = teacher_spec(stage.cfg)
+    if spec is None:
+        return None, {}
+    model, entry = fit_select_test(stage, spec, role="teacher", refit_default=False)
+    return model, ({spec.name or "teacher": entry} if entry else {})
+
+
 def run_pipeline(cfg: RunConfig, out: Path) -> RunResult:
-    """Run every configured stage and write ``out/metrics.json``."""
+    """Run every configured stage and write ``out/metrics.json``.
+
+    Under ``torchrun`` every process loads the same data and trains the neural
+    stages together (DistributedDataParallel); rank 0 alone then runs the
+    baselines, evaluates, and writes artifacts.
+    """
+    dist.init_from_env()
     out.mkdir(parents=True, exist_ok=True)
     t_start = time.perf_counter()
-    (out / "config.json").write_text(json.dumps(dump_config(cfg), indent=2), encoding="utf-8")
     options = FitOptions(seed=cfg.seed, device=cfg.device, threads=cfg.threads, out_dir=out)
     ds = load_dataset(cfg.data)
     split = make_split(ds.interactions, cfg.split)
@@ -198,8 +300,15 @@ def run_pipeline(cfg: RunConfig, out: Path) -> RunResult:
             "split: validation or test is empty; the data needs users with at least 3 events "
             "(leave_last_out) or events on both sides of the cuts (temporal)"
         )
-    save_run_data(ds, split, out)
-    models = run_baselines(cfg, ds, split, options, out)
+    stage = Stage(cfg, ds, split, options, out)
+    if dist.is_main():
+        (out / "config.json").write_text(json.dumps(dump_config(cfg), indent=2), "utf-8")
+        save_run_data(ds, split, out)
+    _, models = run_teacher(stage)
+    if not dist.is_main():
+        dist.barrier()
+        return RunResult(out, {})
+    models.update(run_baselines(stage, set(models)))
     metrics = {
         "dataset": dataset_summary(ds, split),
         "k": sorted(set(cfg.evaluation.k)),
@@ -211,10 +320,12 @@ def run_pipeline(cfg: RunConfig, out: Path) -> RunResult:
         },
         "models": models,
         "seconds": time.perf_counter() - t_start,
+        "world_size": dist.world_size(),
     }
     metrics = _clean_floats(metrics)
     (out / "metrics.json").write_text(json.dumps(metrics, indent=2), encoding="utf-8")
     print_table(metrics)
+    dist.barrier()
     return RunResult(out, metrics)
 
 

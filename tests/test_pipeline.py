@@ -39,6 +39,11 @@ def small_config(tmp_path: Path, files: tuple[Path, Path]) -> Path:
             },
         },
         "evaluation": {"k": [5, 10], "latency_users": 20},
+        "teacher": {
+            "kind": "sasrec",
+            "name": "teacher",
+            "params": {"d_model": 16, "n_heads": 1, "n_layers": 1, "max_len": 20, "epochs": 3},
+        },
         "baselines": [
             {"kind": "popularity"},
             {"kind": "ease", "grid": {"l2": [10.0, 100.0]}},
@@ -65,9 +70,12 @@ def test_run_writes_metrics_per_contract(
     source_users = set(np.loadtxt(demo_files[0], delimiter=",", skiprows=1, dtype=str)[:, 0])
     assert ds["sample_users"] and set(ds["sample_users"]) <= source_users
     assert m["k"] == [5, 10]
-    assert set(m["models"]) == {"popularity", "ease", "ials"}
-    for entry in m["models"].values():
-        assert entry["role"] == "baseline" and entry["kd"] is None
+    assert set(m["models"]) == {"teacher", "popularity", "ease", "ials"}
+    assert m["models"]["teacher"]["role"] == "teacher"
+    assert m["models"]["teacher"]["refit_on_train_valid"] is False
+    for name, entry in m["models"].items():
+        assert entry["role"] == ("teacher" if name == "teacher" else "baseline")
+        assert entry["kd"] is None
         assert entry["params"] > 0 and entry["serving_bytes"] > 0
         assert entry["latency_ms_per_user"] > 0 and entry["train_seconds"] >= 0
         for k in (5, 10):
@@ -90,7 +98,7 @@ def test_saved_artifacts_reproduce_test_metrics(
     assert cli("run", cfg, "--out", out)[0] == 0
     m = json.loads((out / "metrics.json").read_text())
     run = RunFolder.open(out)
-    assert run.model_names() == ["ease", "ials", "popularity"]
+    assert run.model_names() == ["ease", "ials", "popularity", "teacher"]
     code, stdout, _ = cli("evaluate", out, "--k", "10")
     assert code == 0
     for name in run.model_names():
@@ -127,9 +135,14 @@ def test_demo_quick_end_to_end(cli: CliRunner, tmp_path: Path) -> None:
     assert code == 0, stderr
     m = json.loads((out / "metrics.json").read_text())
     assert m["dataset"]["name"] == "demo-shop"
-    assert {"popularity", "ease"} <= set(m["models"])
-    best = max(v["metrics"]["ndcg@10"] for v in m["models"].values())
-    assert best > 2 * m["models"]["popularity"]["metrics"]["ndcg@10"]
+    models = m["models"]
+    assert {"teacher", "popularity", "ease"} <= set(models)
+    assert models["teacher"]["role"] == "teacher"
+    assert models["teacher"]["encoder_bytes"] > 0
+    # The text-aware teacher beats every tuned baseline on the demo data.
+    best_baseline = max(v["metrics"]["ndcg@10"] for v in models.values() if v["role"] == "baseline")
+    assert models["teacher"]["metrics"]["ndcg@10"] > 1.2 * best_baseline
+    assert best_baseline > 2 * models["popularity"]["metrics"]["ndcg@10"]
 
 
 @pytest.mark.parametrize(
