@@ -67,6 +67,13 @@ CONFIGS: dict[str, dict[str, Any]] = {
     "no-text": {**TEACHER, "text": {"encoder": "none"}},
     # the same teacher at a small width (dropout re-tuned for the width)
     "small": {**TEACHER, "d_model": 64, "n_heads": 2, "dropout": 0.2},
+    # candidates explored (see docs/benchmarks-teacher.md)
+    "teacher-idrop": {**TEACHER, "item_dropout": 0.2},
+    "small-idrop": {**TEACHER, "d_model": 64, "n_heads": 2, "dropout": 0.2, "item_dropout": 0.2},
+    "teacher-wd": {**TEACHER, "weight_decay": 0.5},
+    "small-ema": {**TEACHER, "d_model": 64, "n_heads": 2, "dropout": 0.2, "ema": 0.99},
+    "small-post-ln": {**TEACHER, "d_model": 64, "n_heads": 2, "dropout": 0.2, "norm": "post"},
+    "small-ensemble3": {**TEACHER, "d_model": 64, "n_heads": 2, "dropout": 0.2, "ensemble": 3},
     "small-no-text": {
         **TEACHER,
         "d_model": 64,
@@ -317,11 +324,15 @@ def main() -> None:
     parser.add_argument("--attn-dropout", type=float, default=0.0)
     parser.add_argument("--json", type=Path, default=None)
     parser.add_argument(
+        "--params", default="", help="one: JSON object merged over the named configuration"
+    )
+    parser.add_argument(
         "--out", type=Path, default=None, help="keep checkpoints and train_log.json here"
     )
     args = parser.parse_args()
     if args.mode == "one":
-        run_one(args.name, CONFIGS[args.name], args.seed, args.threads, args.data, args.out)
+        params = {**CONFIGS[args.name], **(json.loads(args.params) if args.params else {})}
+        run_one(args.name, params, args.seed, args.threads, args.data, args.out)
         dist.destroy()
         return
     result: Any = quality(args) if args.mode == "quality" else speed(args)

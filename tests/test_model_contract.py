@@ -51,6 +51,15 @@ FAST_PARAMS: dict[str, dict[str, Any]] = {
         "dropout": 0.1,
         "lr": 0.01,
     },
+    "twotower": {
+        "d_model": 32,
+        "max_len": 20,
+        "batch_size": 32,
+        "epochs": 30,
+        "patience": 0,
+        "dropout": 0.1,
+        "lr": 0.01,
+    },
 }
 KINDS = sorted(MODELS)
 OPTIONS = FitOptions(seed=7, threads=1, progress=False)

@@ -79,7 +79,7 @@ def walk() -> tuple[TrainData, Histories, np.ndarray]:
     "params",
     [
         {},
-        {"norm": "post", "attn_dropout": 0.1},
+        {"norm": "post", "attn_dropout": 0.1, "item_dropout": 0.1},
         {"loss": "sampled", "n_negatives": 16},
         {"loss": "sampled", "n_negatives": 16, "negative_sampling": "popularity"},
     ],
@@ -93,6 +93,23 @@ def test_learns_the_sequential_pattern(
     hr = hit_rate(model.score(hist), hist, truth)
     pop = popularity_hr(data, hist, truth)
     assert hr >= max(0.8, pop + 0.5), f"HR@10 {hr:.2f} vs popularity {pop:.2f}"
+
+
+def test_two_tower_student_learns_the_sequential_pattern(
+    walk: tuple[TrainData, Histories, np.ndarray],
+) -> None:
+    """The pooled student reads order through its recency and last-item views."""
+    data, hist, truth = walk
+    params = {k: v for k, v in SMALL.items() if k not in ("n_heads", "n_layers")}
+    model = build_model("twotower", params).fit(data, OPTS)
+    hr = hit_rate(model.score(hist), hist, truth)
+    pop = popularity_hr(data, hist, truth)
+    assert hr >= max(0.8, pop + 0.5), f"HR@10 {hr:.2f} vs popularity {pop:.2f}"
+    # A new event changes the user's vector at once (no user table, no retraining).
+    row = hist.row(0).tolist()
+    before = model.score(Histories.from_lists([row]))[0]
+    after = model.score(Histories.from_lists([[*row, int(truth[0])]]))[0]
+    assert int(np.argmax(after)) != int(np.argmax(before))
 
 
 def test_history_given_at_request_time_scores_like_a_known_user(

@@ -13,6 +13,8 @@ kind            model
 ``bpr``         BPR matrix factorisation (implicit)
 ``ials``        implicit ALS (implicit), exact fold-in for unknown users
 ``hybrid``      row-normalised blend of a collaborative and a content model
+``sasrec``      causal transformer over the history (teacher; small: a student)
+``twotower``    history-pooled two-tower student (no user table)
 ==============  ===============================================================
 
 Policy for histories the model cannot use: item-based models (itemknn,
@@ -44,6 +46,7 @@ from recdistill.models.itemknn import ItemKNN, ItemKNNConfig
 from recdistill.models.popularity import Popularity, PopularityConfig
 from recdistill.models.sasrec import SASRec, SASRecConfig
 from recdistill.models.tfidf import Tfidf, TfidfConfig
+from recdistill.models.twotower import TwoTower, TwoTowerConfig
 from recdistill.models.userknn import UserKNN, UserKNNConfig
 
 __all__ = [
@@ -70,6 +73,8 @@ __all__ = [
     "Tfidf",
     "TfidfConfig",
     "TrainData",
+    "TwoTower",
+    "TwoTowerConfig",
     "UserKNN",
     "UserKNNConfig",
     "build_model",

@@ -116,51 +116,30 @@ class Block(nn.Module):
         return self.norm2(x + self.feed(x))
 
 
-class SASRecNet(nn.Module):
-    """Item table + learned positions + ``n_layers`` causal blocks.
+class SeqNet(nn.Module):
+    """The interface of every sequential network: item table, BOS, ``encode``.
 
     ``forward(x, cand)`` returns the hidden states ``B x T x D`` and the item
     vectors to score against (``I x D`` for the full catalogue, ``C x D`` for
     candidates ``cand``), both computed inside ``forward`` so
-    DistributedDataParallel sees every parameter used.
+    DistributedDataParallel sees every parameter used. Subclasses implement
+    :meth:`encode` (token vectors to one query per position, causal).
     """
 
     def __init__(
         self,
         n_items: int,
         d: int,
-        n_layers: int,
-        n_heads: int,
         max_len: int,
-        dropout: float,
-        *,
-        ffn_mult: float = 4.0,
-        attn_dropout: float = 0.0,
-        norm: Literal["pre", "post"] = "pre",
         text: torch.Tensor | None = None,
         fusion: Literal["gate", "sum"] = "gate",
     ) -> None:
         super().__init__()
-        self.n_items, self.d, self.max_len, self.norm = n_items, d, max_len, norm
+        self.n_items, self.d, self.max_len = n_items, d, max_len
         self.pad, self.bos_id = n_items, n_items + 1
         self.items = ItemTable(n_items, d, text, fusion)
         self.bos = nn.Parameter(torch.zeros(d))
         nn.init.trunc_normal_(self.bos, std=INIT_STD, a=-2 * INIT_STD, b=2 * INIT_STD)
-        self.pos = nn.Parameter(torch.zeros(max_len + 1, d))
-        nn.init.trunc_normal_(self.pos, std=INIT_STD, a=-2 * INIT_STD, b=2 * INIT_STD)
-        # Post-LN normalises the input embedding (as SASRec); pre-LN normalises at the end.
-        self.in_norm: nn.Module = nn.LayerNorm(d) if norm == "post" else nn.Identity()
-        self.drop = nn.Dropout(dropout)
-        ffn = max(1, round(ffn_mult * d))
-        self.blocks = nn.ModuleList(
-            Block(d, n_heads, ffn, dropout, attn_dropout, norm) for _ in range(n_layers)
-        )
-        self.out_norm: nn.Module = nn.LayerNorm(d) if norm == "pre" else nn.Identity()
-        for m in self.modules():
-            if isinstance(m, nn.Linear) and m is not self.items.gate:
-                nn.init.trunc_normal_(m.weight, std=INIT_STD, a=-2 * INIT_STD, b=2 * INIT_STD)
-                if m.bias is not None:
-                    nn.init.zeros_(m.bias)
 
     def embed(self, x: torch.Tensor, rows: torch.Tensor) -> torch.Tensor:
         """Token vectors ``B x T x D`` of ids ``x`` (``B x T``) given item vectors ``I x D``."""
@@ -168,13 +147,8 @@ class SASRecNet(nn.Module):
         return F.embedding(x, torch.cat([rows, special]))
 
     def encode(self, tokens: torch.Tensor) -> torch.Tensor:
-        """Token vectors ``B x T x D`` -> hidden states ``B x T x D`` (causal)."""
-        t = tokens.shape[1]
-        h = self.drop(self.in_norm(tokens + self.pos[:t]))
-        for block in self.blocks:
-            h = block(h)
-        out: torch.Tensor = self.out_norm(h)
-        return out
+        """Token vectors ``B x T x D`` -> hidden states ``B x T x D`` (position t sees <= t)."""
+        raise NotImplementedError
 
     def forward(
         self, x: torch.Tensor, cand: torch.Tensor | None = None
@@ -206,7 +180,55 @@ class SASRecNet(nn.Module):
     @torch.no_grad()
     def freeze_items(self) -> None:
         """Replace the (fused) item table by its values: the serving form, no text needed."""
+        if self.items.proj is None:
+            return
         table = self.items().detach().clone()
         frozen = ItemTable(self.n_items, self.d)
         frozen.ids.data.copy_(table)
         self.items = frozen.to(table.device)
+
+
+class SASRecNet(SeqNet):
+    """Item table + learned positions + ``n_layers`` causal transformer blocks."""
+
+    def __init__(
+        self,
+        n_items: int,
+        d: int,
+        n_layers: int,
+        n_heads: int,
+        max_len: int,
+        dropout: float,
+        *,
+        ffn_mult: float = 4.0,
+        attn_dropout: float = 0.0,
+        norm: Literal["pre", "post"] = "pre",
+        text: torch.Tensor | None = None,
+        fusion: Literal["gate", "sum"] = "gate",
+    ) -> None:
+        super().__init__(n_items, d, max_len, text, fusion)
+        self.norm = norm
+        self.pos = nn.Parameter(torch.zeros(max_len + 1, d))
+        nn.init.trunc_normal_(self.pos, std=INIT_STD, a=-2 * INIT_STD, b=2 * INIT_STD)
+        # Post-LN normalises the input embedding (as SASRec); pre-LN normalises at the end.
+        self.in_norm: nn.Module = nn.LayerNorm(d) if norm == "post" else nn.Identity()
+        self.drop = nn.Dropout(dropout)
+        ffn = max(1, round(ffn_mult * d))
+        self.blocks = nn.ModuleList(
+            Block(d, n_heads, ffn, dropout, attn_dropout, norm) for _ in range(n_layers)
+        )
+        self.out_norm: nn.Module = nn.LayerNorm(d) if norm == "pre" else nn.Identity()
+        for m in self.modules():
+            if isinstance(m, nn.Linear) and m is not self.items.gate:
+                nn.init.trunc_normal_(m.weight, std=INIT_STD, a=-2 * INIT_STD, b=2 * INIT_STD)
+                if m.bias is not None:
+                    nn.init.zeros_(m.bias)
+
+    def encode(self, tokens: torch.Tensor) -> torch.Tensor:
+        """Token vectors ``B x T x D`` -> hidden states ``B x T x D`` (causal)."""
+        t = tokens.shape[1]
+        h = self.drop(self.in_norm(tokens + self.pos[:t]))
+        for block in self.blocks:
+            h = block(h)
+        out: torch.Tensor = self.out_norm(h)
+        return out

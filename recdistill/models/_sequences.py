@@ -85,11 +85,14 @@ class SeqBatch:
         inputs: int64 ``B x T``; BOS, then items; ``pad`` beyond each row's length.
         targets: int64 ``B x T``; next items; :data:`IGNORE` on padding.
         sequences: ``B`` (rows in the batch).
+        index: int64 ``B x T``; each target's offset in ``windows.items`` (-1 on
+            padding): the key of a training position (the teacher cache's row).
     """
 
     inputs: torch.Tensor
     targets: torch.Tensor
     sequences: int
+    index: torch.Tensor
 
     def to(self, device: torch.device) -> SeqBatch:
         if device.type == "cpu":
@@ -98,6 +101,7 @@ class SeqBatch:
             self.inputs.to(device, non_blocking=True),
             self.targets.to(device, non_blocking=True),
             self.sequences,
+            self.index.to(device, non_blocking=True),
         )
 
 
@@ -113,7 +117,10 @@ def pack(windows: Windows, rows: np.ndarray, pad: int, bos: int) -> SeqBatch:
     inputs = np.empty_like(targets)
     inputs[:, 0] = bos
     inputs[:, 1:] = np.where(valid[:, 1:], targets[:, :-1], pad)
-    return SeqBatch(torch.from_numpy(inputs), torch.from_numpy(targets), len(rows))
+    index = np.where(valid, at, -1)
+    return SeqBatch(
+        torch.from_numpy(inputs), torch.from_numpy(targets), len(rows), torch.from_numpy(index)
+    )
 
 
 def epoch_batches(

@@ -29,7 +29,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import Any, ClassVar, Self, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, Self, TypeVar
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, ValidationError
@@ -38,6 +38,9 @@ from scipy import sparse
 
 from recdistill.data.types import Interactions
 from recdistill.errors import ConfigError
+
+if TYPE_CHECKING:  # the loop imports this module; only its type is needed here
+    from recdistill.train.loop import EpochTrainer
 
 FORMAT_VERSION = 1
 
@@ -170,6 +173,10 @@ class FitOptions:
             best-epoch selection. Built by the pipeline, so models never import
             the evaluator. Returns validation metrics by name.
         select_metric: the key of ``validate``'s result to maximise.
+        distill: the teacher handle (built by :mod:`recdistill.distill`): given a
+            neural model's trainer and the training data, returns a trainer whose
+            loss adds distillation terms. None: train on the ground truth alone.
+            Models that do not train through the epoch loop ignore it.
     """
 
     seed: int = 0
@@ -179,6 +186,7 @@ class FitOptions:
     out_dir: Path | None = None
     validate: Callable[[Recommender], dict[str, float]] | None = None
     select_metric: str = "ndcg@10"
+    distill: Callable[[EpochTrainer, TrainData], EpochTrainer] | None = None
 
 
 def top_k(scores: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:

@@ -16,12 +16,32 @@ Example:
 
 from __future__ import annotations
 
+import contextlib
 import os
+from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
 
 import torch
 import torch.distributed as torch_dist
+
+_local = 0  # depth of active `local()` blocks
+
+
+@contextlib.contextmanager
+def local() -> Iterator[None]:
+    """Within the block this process acts alone (rank 0 of 1), whatever the process group.
+
+    For work that one rank does by itself after the collective part of a run
+    (under torchrun, rank 0 trains the students while the others have finished):
+    training inside the block neither wraps DDP nor waits at barriers.
+    """
+    global _local
+    _local += 1
+    try:
+        yield
+    finally:
+        _local -= 1
 
 
 def env_world_size() -> int:
@@ -32,7 +52,8 @@ def env_world_size() -> int:
 def is_distributed() -> bool:
     """True when a process group with more than one process is active."""
     return (
-        torch_dist.is_available()
+        not _local
+        and torch_dist.is_available()
         and torch_dist.is_initialized()
         and torch_dist.get_world_size() > 1
     )

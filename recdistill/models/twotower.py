@@ -1,0 +1,91 @@
+"""History-pooled two-tower model: the user vector is pooled from the history's item vectors.
+
+A student built for serving. The item tower is an embedding table ``I x D``;
+the user (query) tower reads the history ``[BOS, i_1, ..., i_t]`` and pools it
+three ways, all causal (position ``t`` sees only ``<= t``):
+
+- ``mean_t``: the uniform mean of the token vectors;
+- ``recent_t``: the mean weighted by ``decay ** (t - s)`` (recent items count more);
+- ``last_t``: the latest token's vector,
+
+then ``q_t = LN(recent_t + MLP([mean_t; recent_t; last_t]))`` and
+``score(t, i) = q_t . item_i``. There are no user parameters: a new event
+changes the user's vector at once, and a new user needs no retraining. The
+pooling is a ``T x T`` weighted sum (cheap for ``T = max_len + 1``).
+
+Serving state: the item table, BOS, the MLP and LayerNorm (a few ``D x D``
+matrices): everything a request needs.
+"""
+
+from __future__ import annotations
+
+import torch
+from pydantic import Field
+from torch import nn
+
+from recdistill.models._sasrec_net import INIT_STD, SeqNet
+from recdistill.models._seqmodel import SeqTrainConfig, SequentialModel
+from recdistill.models.base import register
+
+
+class TwoTowerConfig(SeqTrainConfig):
+    """Hyperparameters of :class:`TwoTower` (training fields from :class:`SeqTrainConfig`)."""
+
+    d_model: int = Field(64, ge=4, description="Width D of item and user vectors.")
+    dropout: float = Field(0.2, ge=0.0, lt=1.0, description="Dropout on token vectors and MLP.")
+    decay: float = Field(
+        0.9, gt=0.0, le=1.0, description="Recency weight per step back in the history."
+    )
+    hidden_mult: float = Field(2.0, gt=0.0, description="MLP hidden width as a multiple of D.")
+
+
+class PooledNet(SeqNet):
+    """Item table + causal mean / recency / last pooling + MLP (see the module docstring)."""
+
+    def __init__(
+        self, n_items: int, d: int, max_len: int, dropout: float, decay: float, hidden_mult: float
+    ) -> None:
+        super().__init__(n_items, d, max_len)
+        self.decay = decay
+        hidden = max(1, round(hidden_mult * d))
+        self.drop = nn.Dropout(dropout)
+        self.mlp = nn.Sequential(
+            nn.Linear(3 * d, hidden), nn.GELU(), nn.Dropout(dropout), nn.Linear(hidden, d)
+        )
+        self.out_norm = nn.LayerNorm(d)
+        for m in self.mlp:
+            if isinstance(m, nn.Linear):
+                nn.init.trunc_normal_(m.weight, std=INIT_STD, a=-2 * INIT_STD, b=2 * INIT_STD)
+                nn.init.zeros_(m.bias)
+
+    def pool_weights(self, t: int, device: torch.device) -> tuple[torch.Tensor, torch.Tensor]:
+        """``T x T`` row-normalised causal weights: uniform, and by recency."""
+        pos = torch.arange(t, device=device, dtype=torch.float32)
+        gap = pos[:, None] - pos[None, :]
+        causal = gap >= 0
+        uniform = causal.float() / (pos[:, None] + 1.0)
+        rec = torch.where(causal, self.decay ** gap.clamp(min=0), torch.zeros_like(gap))
+        return uniform, rec / rec.sum(dim=1, keepdim=True)
+
+    def encode(self, tokens: torch.Tensor) -> torch.Tensor:
+        """Token vectors ``B x T x D`` -> one query per position ``B x T x D`` (causal)."""
+        x = self.drop(tokens)
+        uniform, recency = self.pool_weights(x.shape[1], x.device)
+        mean = torch.einsum("ts,bsd->btd", uniform.to(x.dtype), x)
+        recent = torch.einsum("ts,bsd->btd", recency.to(x.dtype), x)
+        q = recent + self.mlp(torch.cat([mean, recent, x], dim=-1))
+        out: torch.Tensor = self.out_norm(q)
+        return out
+
+
+@register
+class TwoTower(SequentialModel):
+    """History-pooled two-tower student (no user table; see the module docstring)."""
+
+    kind = "twotower"
+    Config = TwoTowerConfig
+    config: TwoTowerConfig
+
+    def build_net(self, n_items: int, text: torch.Tensor | None = None) -> PooledNet:
+        cfg = self.config
+        return PooledNet(n_items, cfg.d_model, cfg.max_len, cfg.dropout, cfg.decay, cfg.hidden_mult)
