@@ -19,6 +19,8 @@ leaves the previous checkpoint intact.
 
 from __future__ import annotations
 
+import copy
+
 import logging
 import os
 from pathlib import Path
@@ -50,9 +52,15 @@ def set_rng_state(state: dict[str, Any]) -> None:
         torch.cuda.set_rng_state_all(state["cuda"])
 
 
-def cpu_state_dict(module: torch.nn.Module) -> dict[str, torch.Tensor]:
-    """A detached CPU copy of ``module.state_dict()`` (safe to keep across steps)."""
-    return {k: v.detach().to("cpu", copy=True) for k, v in module.state_dict().items()}
+def cpu_state_dict(module: torch.nn.Module) -> dict[str, Any]:
+    """A detached CPU copy of ``module.state_dict()`` (safe to keep across steps).
+
+    Non-tensor entries (a module's ``get_extra_state``) are deep-copied.
+    """
+    return {
+        k: v.detach().to("cpu", copy=True) if isinstance(v, torch.Tensor) else copy.deepcopy(v)
+        for k, v in module.state_dict().items()
+    }
 
 
 def save_checkpoint(path: Path, payload: dict[str, Any]) -> None:

@@ -198,10 +198,15 @@ class EpochTrainer(ABC):
             return
         current = self.module.state_dict()
         if self._ema is None:
-            self._ema = {k: v.detach().clone() for k, v in current.items()}
+            self._ema = {
+                k: v.detach().clone() if isinstance(v, torch.Tensor) else v
+                for k, v in current.items()
+            }
             return
         for k, avg in self._ema.items():
-            if avg.is_floating_point():
+            if not isinstance(avg, torch.Tensor):
+                self._ema[k] = current[k]
+            elif avg.is_floating_point():
                 avg.lerp_(current[k], 1.0 - self.ema_decay)
             else:
                 avg.copy_(current[k])
@@ -212,7 +217,7 @@ class EpochTrainer(ABC):
         if self._ema is None:
             yield
             return
-        backup = {k: v.detach().clone() for k, v in self.module.state_dict().items()}
+        backup = cpu_state_dict(self.module)
         self.module.load_state_dict(self._ema)
         try:
             yield
@@ -225,6 +230,10 @@ class EpochTrainer(ABC):
 
     def load_extra_state(self, state: dict[str, Any]) -> None:
         self._ema = state.get("ema")
+
+    def on_validation(self, value: float | None) -> None:
+        """The validation value of the epoch just finished (every rank; None: no validation)."""
+        return None
 
     def finalize(self) -> None:
         """Called once after training, with the best epoch's weights loaded."""
@@ -415,6 +424,7 @@ class TrainSession:
                         state.improve(decision["value"], net)
                     else:
                         state.stale += 1
+                trainer.on_validation(decision["value"])
                 if opts.validate is not None:
                     record["val"] = decision["val"]
                     record["val_seconds"] = decision["seconds"]

@@ -1,0 +1,239 @@
+"""The distiller: a student's own training step plus the teacher's knowledge.
+
+:class:`Distillation` is the teacher handle a student receives through
+``FitOptions.distill``. When the student builds its trainer (the shared
+sequential step, :class:`~recdistill.models._seqmodel.SeqTrainer`), the handle
+wraps it in a :class:`KDTrainer`, whose loss per batch is::
+
+    q, items  = student(inputs)              N real positions x D, I x D
+    s         = q @ items.T                  N x I student logits
+    L_true,n  = CE(s_n, target_n)            the student's own loss per position
+    teacher   = cache rows of the positions (offline), or the teacher run on
+                the same inputs (online: exact logits and its representation)
+    loss      = KDMixer(L_true, KDInputs(s, targets, teacher, seen, ...))
+
+The mixer (:mod:`recdistill.distill.mixer`) combines the configured methods
+with their weights, the ``alpha`` schedule and adaptive per-example weights.
+Everything the methods own (DE experts, hint projections) trains with the
+student and is dropped afterwards: the student's artifact holds only its own
+network, so nothing of the teacher reaches serving.
+
+The training loop is the same as for every model (early stopping on the
+student's validation NDCG@10, checkpoints, resume): the mixer's schedule state
+travels in the checkpoint.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from recdistill.distill.base import KDInputs
+from recdistill.distill.mixer import KDMixer
+from recdistill.distill.teacher_cache import TeacherCache, history_mask
+from recdistill.errors import ConfigError
+from recdistill.models._sasrec_net import SeqNet
+from recdistill.models._seqmodel import SeqTrainer, SequentialModel
+from recdistill.models._sequences import IGNORE, SeqBatch
+from recdistill.models.base import TrainData
+from recdistill.train import EpochContext, EpochTrainer
+
+log = logging.getLogger("recdistill.distill")
+
+
+class KDModule(nn.Module):
+    """The student network and the mixer (its methods' training-only parameters) together,
+    so checkpoints, the best-epoch snapshot and the optimizer see both."""
+
+    def __init__(self, student: nn.Module, mixer: KDMixer) -> None:
+        super().__init__()
+        self.student = student
+        self.mixer = mixer
+
+    def forward(
+        self, x: torch.Tensor, cand: torch.Tensor | None = None
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        out: tuple[torch.Tensor, torch.Tensor] = self.student(x, cand)
+        return out
+
+
+@dataclass
+class Distillation:
+    """The teacher handle (``FitOptions.distill``): a mixer config and the teacher's outputs.
+
+    Attributes:
+        mixer: :class:`~recdistill.distill.mixer.KDMixerConfig` as a dict
+            (``methods``, ``weights``, ``alpha``, ``schedule``, ``adaptive``...).
+        teacher: the fitted teacher (online outputs and representations).
+        cache: the teacher's top-``M`` per position (offline); None: online.
+        top_m: ``M`` used online (the cache's own ``M`` otherwise).
+    """
+
+    mixer: dict[str, Any]
+    teacher: SequentialModel
+    cache: TeacherCache | None = None
+    top_m: int = 100
+
+    @property
+    def source(self) -> Literal["cache", "online"]:
+        return "cache" if self.cache is not None else "online"
+
+    def __call__(self, trainer: EpochTrainer, data: TrainData) -> EpochTrainer:
+        if not isinstance(trainer, SeqTrainer):
+            raise ConfigError(
+                "distillation needs a sequential student (sasrec, twotower); "
+                f"got a {type(trainer).__name__}"
+            )
+        return KDTrainer(trainer, self, data)
+
+
+class KDTrainer(EpochTrainer):
+    """Wraps a student's :class:`SeqTrainer`; see the module docstring for the loss."""
+
+    def __init__(self, base: SeqTrainer, handle: Distillation, data: TrainData) -> None:
+        self.base, self.handle, self.data = base, handle, data
+        student = base.module
+        teacher_net = handle.teacher.require_net()
+        assert isinstance(student, SeqNet)
+        self.student: SeqNet = student
+        student_dim, teacher_dim = student.d, teacher_net.d
+        self.mixer = KDMixer.from_config(
+            handle.mixer, student_dim=student_dim, teacher_dim=teacher_dim, n_items=data.n_items
+        ).to(base.device)
+        if teacher_net.n_items != data.n_items:
+            raise ConfigError(
+                f"distillation: the teacher knows {teacher_net.n_items} items, "
+                f"the student's data {data.n_items}"
+            )
+        need = self.mixer.teacher_top_needed
+        self.online = handle.cache is None or self.mixer.uses_repr
+        if handle.cache is not None and self.mixer.uses_repr:
+            log.info("%s reads representations: the teacher runs online", self.mixer.kd_name)
+        if not self.online:
+            cache = handle.cache
+            assert cache is not None
+            if cache.m < need:
+                raise ConfigError(
+                    f"distillation '{self.mixer.kd_name}' needs the teacher's top-{need}; "
+                    f"the cache holds top-{cache.m} (raise distill.top_m)"
+                )
+            if cache.n_positions != len(data.interactions):
+                raise ConfigError("distillation: the teacher cache was built for other data")
+        elif base.config.max_len > teacher_net.max_len:
+            raise ConfigError(
+                f"distillation online: the student's max_len {base.config.max_len} exceeds "
+                f"the teacher's {teacher_net.max_len}"
+            )
+        # every cached column is used: listwise and soft labels gain from a longer top-M
+        cached = 0 if handle.cache is None else handle.cache.m
+        self.top_m = max(need, handle.top_m) if self.online else cached
+        self.teacher_net = teacher_net
+        self.module = KDModule(student, self.mixer)
+        self.optimizer = base.optimizer
+        extra = [p for p in self.mixer.parameters() if p.requires_grad]
+        if extra:
+            self.optimizer.add_param_group({"params": extra, "weight_decay": 0.0})
+        self.max_grad_norm = base.max_grad_norm
+        self.ema_decay = base.ema_decay
+        counts = data.interactions.item_counts().astype(np.float32)
+        self.popularity = torch.from_numpy(counts).to(base.device)
+        self.epochs = base.config.epochs
+        self._components: dict[str, float] = {}
+        self._batches = 0
+
+    def fingerprint(self) -> str:
+        extra: dict[str, Any] = {"mixer": self.handle.mixer, "source": self.handle.source}
+        if self.handle.cache is not None:
+            extra["cache"] = self.handle.cache.key
+        return f"{self.base.fingerprint()}|kd={json.dumps(extra, sort_keys=True)}"
+
+    def batches(self, ctx: EpochContext) -> list[SeqBatch]:
+        return self.base.batches(ctx)
+
+    def train_epoch(self, ctx: EpochContext) -> dict[str, float]:
+        self.mixer.set_epoch(ctx.epoch, self.epochs)
+        self._components, self._batches = {}, 0
+        stats = super().train_epoch(ctx)
+        means = {k: v / max(self._batches, 1) for k, v in self._components.items()}
+        return {**means, **stats}
+
+    def on_validation(self, value: float | None) -> None:
+        if value is not None:
+            self.mixer.on_validation(value)
+
+    def loss(self, module: nn.Module, batch: SeqBatch) -> tuple[torch.Tensor, int]:
+        base = self.base
+        q, table, targets, index = base.positions(self.student, batch)
+        logits = q @ table.T  # N x I
+        l_true = F.cross_entropy(
+            logits.float(),
+            targets,
+            reduction="none",
+            label_smoothing=base.config.label_smoothing,
+        )
+        index_np = index.cpu().numpy()
+        seen_np = history_mask(
+            index_np, self.data.interactions.item, self.data.indptr, self.data.n_items
+        )
+        seen = torch.from_numpy(seen_np).to(logits.device)
+        if self.online:
+            inp = self.online_inputs(batch, logits, targets, seen, q)
+        else:
+            cache = self.handle.cache
+            assert cache is not None
+            ids, top_logits, lse = cache.lookup(index)
+            inp = KDInputs(
+                student_logits=logits,
+                targets=targets,
+                teacher_top_ids=ids,
+                teacher_top_logits=top_logits,
+                teacher_logsumexp=lse,
+                item_popularity=self.popularity,
+                seen=seen,
+            )
+        loss, parts = self.mixer(l_true, inp)
+        for k, v in parts.items():
+            self._components[k] = self._components.get(k, 0.0) + float(v)
+        self._batches += 1
+        return loss, batch.sequences
+
+    @torch.no_grad()
+    def online_inputs(
+        self,
+        batch: SeqBatch,
+        logits: torch.Tensor,
+        targets: torch.Tensor,
+        seen: torch.Tensor,
+        student_repr: torch.Tensor,
+    ) -> KDInputs:
+        """The teacher run on the batch's inputs (no input dropout): exact logits, its queries."""
+        net = self.teacher_net
+        device = next(net.parameters()).device
+        was_training = net.training
+        net.eval()
+        try:
+            table = net.items()
+            inputs = batch.inputs.to(device)
+            hidden = net.encode(net.embed(inputs, table))
+            mask = (batch.targets != IGNORE).to(device)
+            t_repr = hidden[mask]
+            t_logits = (t_repr @ table.T).float().to(logits.device)
+        finally:
+            net.train(was_training)
+        extra: dict[str, Any] = {"item_popularity": self.popularity}
+        if self.mixer.uses_repr:
+            extra["student_repr"] = student_repr
+            extra["teacher_repr"] = t_repr.to(logits.device)
+        return KDInputs.from_teacher_logits(
+            logits, targets, t_logits, self.top_m, seen=seen, keep_full=True, **extra
+        )
+
+    def finalize(self) -> None:
+        self.base.finalize()
