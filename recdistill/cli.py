@@ -108,6 +108,67 @@ def evaluate_cmd(
         typer.echo(f"{name}: {split} {parts}")
 
 
+@app.command("serve")
+def serve_cmd(
+    run_dir: Annotated[Path, typer.Argument(help="A run folder written by `recdistill run`.")],
+    host: Annotated[str, typer.Option("--host", help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", help="Port to listen on.")] = 8000,
+    store: Annotated[
+        str | None,
+        typer.Option(
+            "--store",
+            help="Event store URL (default: sqlite:///RUN_DIR/events.db; "
+            "postgresql+psycopg://user@host/db for PostgreSQL).",
+        ),
+    ] = None,
+    model: Annotated[
+        str | None,
+        typer.Option("--model", help="Serve this saved model as the student (default: chosen "
+                     "from metrics.json)."),
+    ] = None,
+    workers: Annotated[int, typer.Option("--workers", help="Worker processes.")] = 1,
+    cache_size: Annotated[
+        int,
+        typer.Option(
+            "--cache-size",
+            help="Users whose top-100 lists are cached per model (0: score every request).",
+        ),
+    ] = 50_000,
+    sync: Annotated[
+        bool | None,
+        typer.Option(
+            "--sync/--no-sync",
+            help="Read other processes' events before each answer (default: on with several "
+            "workers or a PostgreSQL store).",
+        ),
+    ] = None,
+) -> None:
+    """Serve the run's student (and teacher) over HTTP, with live events and the page.
+
+    Write endpoints need the bearer token in RECDISTILL_API_TOKEN (docs/serving.md).
+    """
+    from recdistill.serve import ServeOptions, run_server
+
+    if not 0 < port < 65536:
+        raise UserError(f"--port: expected 1..65535, got {port}")
+    if workers < 1:
+        raise UserError(f"--workers: expected at least 1, got {workers}")
+    if cache_size < 0:
+        raise UserError(f"--cache-size: expected 0 or more, got {cache_size}")
+    from recdistill.runfolder import RunFolder
+
+    RunFolder.open(run_dir)
+    options = ServeOptions(
+        run_dir=run_dir.resolve(),
+        store=store,
+        model=model,
+        sync=sync,
+        workers=workers,
+        cache_size=cache_size,
+    )
+    run_server(options, host=host, port=port)
+
+
 @data_app.command("inspect")
 def data_inspect(
     config: Annotated[Path, typer.Argument(help="Run config YAML (its data: section is used).")],

@@ -1,0 +1,243 @@
+"""Serving throughput on loopback: the student and teacher endpoints vs a static JSON endpoint.
+
+Runs ``wrk`` (Debian package ``wrk``; ``scripts/setup --dev`` installs it) at
+16 connections for 10 s against, in this order:
+
+1. a static-JSON Starlette endpoint (orjson bytes of a 10-item response),
+   served by uvicorn with the same settings as ``recdistill serve``;
+2. ``GET /v1/users/{id}/recommendations?k=10&model=student`` of
+   ``recdistill serve RUN_DIR`` (requests rotate over ``--users`` users, so
+   after the first pass the per-user result cache answers);
+3. the same with ``model=teacher``;
+4. both again on a server started with ``--cache-size 0``: every request
+   runs the model (``student-nocache``, ``teacher-nocache``).
+
+Prints requests/s, p50/p99 latency and errors for each, and the ratio of each
+endpoint's requests/s to the static endpoint's, measured in the same run.
+Targets (issue 5): ratio >= 0.4, p99 <= 10 ms, zero errors.
+
+    .venv/bin/python bench/bench_serve.py runs/demo-quick [--duration 10] [--connections 16]
+
+Everything listens on 127.0.0.1 only; each load run is bounded by ``--duration``.
+The event store is a fresh SQLite file in a temporary folder (the run's own
+``events.db`` is not touched).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+RECDISTILL = ROOT / ".venv" / "bin" / "recdistill"
+TARGET_RATIO, TARGET_P99_MS = 0.4, 10.0
+
+LUA = """
+local paths = {%(paths)s}
+local i = 0
+request = function()
+  i = i %% #paths + 1
+  return wrk.format("GET", paths[i])
+end
+done = function(summary, latency, requests)
+  local e = summary.errors
+  io.write(string.format(
+    'RESULT {"requests": %%d, "duration_us": %%d, "p50_us": %%d, "p99_us": %%d, ' ..
+    '"max_us": %%d, "errors": %%d}\\n',
+    summary.requests, summary.duration, latency:percentile(50), latency:percentile(99),
+    latency.max, e.connect + e.read + e.write + e.status + e.timeout))
+end
+"""
+
+
+def static_app() -> Any:
+    """A Starlette app with one endpoint returning fixed JSON bytes (orjson)."""
+    import orjson
+    from starlette.applications import Starlette
+    from starlette.responses import Response
+    from starlette.routing import Route
+
+    doc = {
+        "user_id": "U00000",
+        "model": "student",
+        "model_name": "static",
+        "model_version": "000000000000",
+        "policy": "known_user",
+        "items": [
+            {"item_id": f"P{i:05d}", "score": 1.0 / (i + 1), "title": f"Item {i}",
+             "category": "Static > Endpoint"}
+            for i in range(10)
+        ],
+    }
+    body = orjson.dumps(doc)
+
+    async def endpoint(request: Any) -> Response:
+        return Response(body, media_type="application/json")
+
+    return Starlette(routes=[Route("/static/{user_id}", endpoint)])
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def wait_ready(url: str, proc: subprocess.Popen[bytes], timeout: float = 120.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise SystemExit(f"server exited with code {proc.returncode} before it was ready")
+        try:
+            with urllib.request.urlopen(url, timeout=2) as r:
+                if r.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.3)
+    raise SystemExit(f"server not ready after {timeout:.0f}s: {url}")
+
+
+def stop(proc: subprocess.Popen[bytes]) -> None:
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGINT)
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+def wrk(base: str, paths: list[str], args: argparse.Namespace, tmp: Path) -> dict[str, float]:
+    script = tmp / "paths.lua"
+    script.write_text(LUA % {"paths": ", ".join(json.dumps(p) for p in paths)}, encoding="utf-8")
+    cmd = [
+        "wrk", f"-t{args.threads}", f"-c{args.connections}", f"-d{args.duration}s",
+        "--timeout", "5s", "-s", str(script), base,
+    ]
+    out = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout
+    line = next(x for x in out.splitlines() if x.startswith("RESULT "))
+    r = json.loads(line[len("RESULT "):])
+    seconds = r["duration_us"] / 1e6
+    return {
+        "rps": r["requests"] / seconds,
+        "p50_ms": r["p50_us"] / 1000.0,
+        "p99_ms": r["p99_us"] / 1000.0,
+        "max_ms": r["max_us"] / 1000.0,
+        "errors": r["errors"],
+        "requests": r["requests"],
+    }
+
+
+def thread_env() -> dict[str, str]:
+    env = dict(os.environ)
+    env.update(OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1", MKL_NUM_THREADS="1")
+    env.pop("RECDISTILL_API_TOKEN", None)  # read-only bench
+    return env
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("run_dir", type=Path, help="run folder (recdistill demo --quick --out DIR)")
+    ap.add_argument("--duration", type=int, default=10, help="seconds per load run")
+    ap.add_argument("--connections", type=int, default=16)
+    ap.add_argument("--threads", type=int, default=1, help="wrk threads")
+    ap.add_argument("--users", type=int, default=500, help="distinct users requests rotate over")
+    ap.add_argument("--json", type=Path, default=None, help="also write the results here")
+    args = ap.parse_args()
+    if shutil.which("wrk") is None:
+        raise SystemExit("wrk not found: install it (apt-get install wrk, or scripts/setup --dev)")
+    ds = json.loads((args.run_dir / "data" / "dataset.json").read_text(encoding="utf-8"))
+    step = max(1, len(ds["users"]) // args.users)
+    users = [str(u) for u in ds["users"][::step][: args.users]]
+    quoted = [urllib.request.quote(u, safe="") for u in users]
+    env = thread_env()
+    results: dict[str, dict[str, float]] = {}
+    with tempfile.TemporaryDirectory(prefix="bench-serve-") as tmp_name:
+        tmp = Path(tmp_name)
+        port = free_port()
+        static = subprocess.Popen(
+            [sys.executable, __file__, "_static", "--port", str(port)], env=env,
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )
+        try:
+            wait_ready(f"http://127.0.0.1:{port}/static/x", static)
+            base = f"http://127.0.0.1:{port}"
+            results["static"] = wrk(base, [f"/static/{u}" for u in quoted], args, tmp)
+        finally:
+            stop(static)
+        for cache in ("50000", "0"):
+            port = free_port()
+            server = subprocess.Popen(
+                [str(RECDISTILL), "serve", str(args.run_dir), "--port", str(port),
+                 "--store", f"sqlite:///{tmp / f'events-{cache}.db'}", "--cache-size", cache],
+                env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            )
+            try:
+                wait_ready(f"http://127.0.0.1:{port}/health", server)
+                base = f"http://127.0.0.1:{port}"
+                with urllib.request.urlopen(f"{base}/health") as r:
+                    health = json.loads(r.read())
+                for slot in ("student", "teacher"):
+                    if slot not in health["models"]:
+                        continue
+                    paths = [f"/v1/users/{u}/recommendations?k=10&model={slot}" for u in quoted]
+                    name = slot if cache != "0" else f"{slot}-nocache"
+                    results[name] = wrk(base, paths, args, tmp)
+            finally:
+                stop(server)
+    report(results, health, args)
+
+
+def report(results: dict[str, dict[str, float]], health: dict[str, Any],
+           args: argparse.Namespace) -> None:
+    base = results["static"]["rps"]
+    print(f"wrk -t{args.threads} -c{args.connections} -d{args.duration}s, loopback, "
+          f"{os.cpu_count()} cores")
+    print(f"{'endpoint':<16} {'model':<18} {'req/s':>9} {'ratio':>6} {'p50 ms':>7} "
+          f"{'p99 ms':>7} {'errors':>6}  target")
+    ok_all = True
+    for name, r in results.items():
+        model = health["models"].get(name.removesuffix("-nocache"), {})
+        ratio = r["rps"] / base
+        r["ratio"] = ratio
+        ok = name == "static" or (
+            ratio >= TARGET_RATIO and r["p99_ms"] <= TARGET_P99_MS and r["errors"] == 0
+        )
+        ok_all &= ok
+        label = f"{model.get('name', '-')}" + (f" ({model.get('kind')})" if model else "")
+        print(f"{name:<16} {label:<18} {r['rps']:>9.0f} {ratio:>6.2f} {r['p50_ms']:>7.2f} "
+              f"{r['p99_ms']:>7.2f} {int(r['errors']):>6}  "
+              f"{'-' if name == 'static' else ('ok' if ok else 'MISSED')}")
+    for suffix in ("", "-nocache"):
+        if f"teacher{suffix}" in results and f"student{suffix}" in results:
+            ratio = results[f"student{suffix}"]["rps"] / results[f"teacher{suffix}"]["rps"]
+            print(f"student / teacher requests/s{suffix and ' (no cache)'}: {ratio:.2f}")
+    if args.json:
+        args.json.write_text(json.dumps({"results": results, "models": health["models"]},
+                                        indent=2), encoding="utf-8")
+    print("all targets met" if ok_all else "some targets missed")
+
+
+def _serve_static(port: int) -> None:
+    import uvicorn
+
+    uvicorn.run(static_app(), host="127.0.0.1", port=port, log_level="warning",
+                access_log=False, http="httptools", loop="uvloop")
+
+
+if __name__ == "__main__":
+    if len(sys.argv) >= 2 and sys.argv[1] == "_static":
+        _serve_static(int(sys.argv[sys.argv.index("--port") + 1]))
+    else:
+        main()

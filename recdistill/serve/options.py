@@ -1,0 +1,64 @@
+"""Options of one server process (from the command line, passed to every worker)."""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+TOKEN_ENV = "RECDISTILL_API_TOKEN"
+_OPTIONS_ENV = "RECDISTILL_SERVE_OPTIONS"
+
+
+@dataclass(frozen=True)
+class ServeOptions:
+    """What ``recdistill serve`` was asked for.
+
+    Attributes:
+        run_dir: the run folder whose models and data are served.
+        store: event store URL (None: ``sqlite:///RUN_DIR/events.db``).
+        model: serve this saved model in the student slot (None: chosen from metrics.json).
+        sync: before each answer, read events other processes committed (on with
+            several workers or a shared PostgreSQL store, so every replica reads
+            its own and the others' writes); None: decide from the two.
+        workers: uvicorn worker processes.
+        max_body_bytes: largest accepted request body.
+        cache_size: users whose top-100 lists are kept per model slot (0: no cache);
+            an event for a user invalidates that user's lists.
+    """
+
+    run_dir: Path
+    store: str | None = None
+    model: str | None = None
+    sync: bool | None = None
+    workers: int = 1
+    max_body_bytes: int = 256 * 1024
+    cache_size: int = 50_000
+
+    def store_url(self) -> str:
+        from recdistill.serve.store import default_url
+
+        return self.store or default_url(self.run_dir)
+
+    def syncing(self) -> bool:
+        if self.sync is not None:
+            return self.sync
+        return self.workers > 1 or not self.store_url().startswith("sqlite")
+
+    def to_env(self) -> None:
+        doc = asdict(self)
+        doc["run_dir"] = str(self.run_dir)
+        os.environ[_OPTIONS_ENV] = json.dumps(doc)
+
+    @staticmethod
+    def from_env() -> ServeOptions:
+        doc = json.loads(os.environ[_OPTIONS_ENV])
+        doc["run_dir"] = Path(doc["run_dir"])
+        return ServeOptions(**doc)
+
+
+def api_token() -> str | None:
+    """The bearer token for write endpoints, from ``RECDISTILL_API_TOKEN`` (None: writes off)."""
+    token = os.environ.get(TOKEN_ENV, "").strip()
+    return token or None

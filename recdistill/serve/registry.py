@@ -1,0 +1,196 @@
+"""Which models of a run folder are served, and their versions.
+
+The **student** slot holds the model with role ``student`` in ``metrics.json``;
+with several, a distilled one (``kd`` not null) first, then the best
+validation NDCG@10. ``--model NAME`` overrides the choice. A run without a
+student serves its best non-teacher model (by validation NDCG@10) in the
+student slot and says so (``ServedModels.note``, ``/health``, the startup
+log). The **teacher** slot holds the role ``teacher`` model when present.
+
+A model's version is the SHA-256 of its artifact files (``config.json`` +
+``state.safetensors``), first 12 hex digits: the same bytes, the same version.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from recdistill.errors import UserError
+from recdistill.models.base import Histories, Recommender
+from recdistill.runfolder import RunFolder
+
+log = logging.getLogger("recdistill.serve")
+
+ROLES = ("student", "teacher")
+# Scoring faster than this runs on the event loop; slower runs in a worker thread.
+INLINE_SCORING_MS = 0.5
+
+
+@dataclass
+class ServedModel:
+    """One loaded model in a slot (``student`` or ``teacher``)."""
+
+    slot: str
+    name: str
+    role: str
+    kind: str
+    kd: str | None
+    model: Recommender
+    version: str
+    modified: str
+    headline: dict[str, Any]
+    latency_ms: float = 0.0
+
+    @property
+    def inline(self) -> bool:
+        """Cheap enough to score on the event loop."""
+        return self.latency_ms < INLINE_SCORING_MS
+
+    def info(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "role": self.role,
+            "kind": self.kind,
+            "kd": self.kd,
+            "version": self.version,
+            "artifact_modified": self.modified,
+            "scoring_ms": round(self.latency_ms, 4),
+            "scored_on": "event loop" if self.inline else "worker thread",
+        }
+
+
+@dataclass
+class ServedModels:
+    student: ServedModel
+    teacher: ServedModel | None
+    note: str | None  # why the student slot holds a non-student, when it does
+
+    def get(self, slot: str) -> ServedModel | None:
+        return self.student if slot == "student" else self.teacher if slot == "teacher" else None
+
+    def slots(self) -> list[ServedModel]:
+        return [m for m in (self.student, self.teacher) if m is not None]
+
+
+def artifact_version(folder: Path) -> tuple[str, str]:
+    """``(sha256 prefix, newest modification time as ISO-8601)`` of a model folder."""
+    h = hashlib.sha256()
+    newest = 0.0
+    for name in ("config.json", "state.safetensors"):
+        f = folder / name
+        if not f.exists():
+            continue
+        newest = max(newest, f.stat().st_mtime)
+        h.update(name.encode())
+        with f.open("rb") as fh:
+            for block in iter(lambda: fh.read(1 << 20), b""):
+                h.update(block)
+    return h.hexdigest()[:12], datetime.fromtimestamp(newest, UTC).isoformat(timespec="seconds")
+
+
+def _val_ndcg(entry: dict[str, Any]) -> float:
+    for key in ("val_metrics", "metrics"):
+        value = (entry.get(key) or {}).get("ndcg@10")
+        if isinstance(value, int | float):
+            return float(value)
+    return float("-inf")
+
+
+def choose(models: dict[str, dict[str, Any]], available: list[str], override: str | None
+           ) -> tuple[str, str | None, str | None]:
+    """``(student name, teacher name or None, note)`` from metrics.json's ``models``."""
+    present = {n: e for n, e in models.items() if n in available}
+    for n in available:  # saved but missing from metrics.json: still servable by name
+        present.setdefault(n, {"role": "baseline", "kd": None})
+    teachers = sorted(
+        (n for n, e in present.items() if e.get("role") == "teacher"),
+        key=lambda n: -_val_ndcg(present[n]),
+    )
+    teacher = teachers[0] if teachers else None
+    if override is not None:
+        if override not in available:
+            known = ", ".join(available) or "none"
+            raise UserError(f"--model: no saved model '{override}' (models: {known})")
+        return override, teacher, None
+    students = [n for n, e in present.items() if e.get("role") == "student"]
+    if students:
+        best = max(students, key=lambda n: (present[n].get("kd") is not None,
+                                            _val_ndcg(present[n]), n))
+        return best, teacher, None
+    others = [n for n, e in present.items() if e.get("role") != "teacher"]
+    if not others:
+        if teacher is None:
+            raise UserError("run folder has no saved models to serve")
+        return teacher, teacher, (
+            f"run has no student and no baseline; serving the teacher '{teacher}' in the "
+            "student slot"
+        )
+    best = max(others, key=lambda n: (_val_ndcg(present[n]), n))
+    return best, teacher, (
+        f"run has no student; serving the best non-teacher model '{best}' "
+        f"({present[best].get('role', 'baseline')}, validation ndcg@10 "
+        f"{_val_ndcg(present[best]):.4f}) in the student slot"
+    )
+
+
+def load_models(run: RunFolder, override: str | None = None) -> ServedModels:
+    """Load the student (and teacher) artifacts of ``run``; measure their scoring cost."""
+    models: dict[str, dict[str, Any]] = run.metrics.get("models", {})
+    student, teacher, note = choose(models, run.model_names(), override)
+    loaded: dict[str, ServedModel] = {}
+    for slot, name in (("student", student), ("teacher", teacher)):
+        if name is None:
+            continue
+        if name in loaded:  # the same artifact in both slots
+            loaded[slot] = ServedModel(**{**loaded[name].__dict__, "slot": slot})
+            continue
+        entry = models.get(name, {})
+        version, modified = artifact_version(run.path / "models" / name)
+        model = run.model(name)
+        served = ServedModel(
+            slot=slot,
+            name=name,
+            role=str(entry.get("role", "baseline")),
+            kind=str(entry.get("kind", model.kind)),
+            kd=entry.get("kd"),
+            model=model,
+            version=version,
+            modified=modified,
+            headline=headline(entry),
+        )
+        served.latency_ms = _measure(model)
+        loaded[slot] = loaded[name] = served
+    return ServedModels(loaded["student"], loaded.get("teacher"), note)
+
+
+def headline(entry: dict[str, Any]) -> dict[str, Any]:
+    """The numbers the page shows for one model (test split)."""
+    metrics = entry.get("metrics") or {}
+    return {
+        "ndcg@10": metrics.get("ndcg@10"),
+        "recall@10": metrics.get("recall@10"),
+        "serving_bytes": entry.get("serving_bytes"),
+        "params": entry.get("params"),
+        "latency_ms_per_user": entry.get("latency_ms_per_user"),
+    }
+
+
+def _measure(model: Recommender, repeats: int = 20) -> float:
+    """Median milliseconds of one single-user ``recommend`` (after a warm-up)."""
+    n = max(1, model.n_items)
+    hist = Histories.from_lists([list(range(min(n, 8)))])
+    model.recommend(hist, 10)
+    times = []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        model.recommend(hist, 10)
+        times.append((time.perf_counter() - t0) * 1000.0)
+    return float(np.median(times))

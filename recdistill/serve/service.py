@@ -1,0 +1,295 @@
+"""Recommendation and ingestion logic, independent of HTTP.
+
+Unknown-user policy (named in every response's ``policy``):
+
+- ``known_user``: the user has a history (from the run or from events): the
+  model scores it. Items in the history are excluded unless asked otherwise.
+- ``history``: an ad-hoc history given in the request (``POST
+  /v1/recommendations``): the model scores it as a new user's.
+- ``fallback``: a user with no history at all: the most popular items, by
+  interaction counts over the run's data plus accepted events.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from recdistill.models.base import Histories
+from recdistill.serve.cache import TOP_N, Entry
+from recdistill.serve.registry import ServedModel
+from recdistill.serve.state import Runtime, build_runtime
+from recdistill.serve.store import EventConflict, EventStore, StoredEvent
+
+log = logging.getLogger("recdistill.serve")
+
+
+class ServeError(Exception):
+    """A request the service refuses: an HTTP status and a one-line message."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+
+
+@dataclass(frozen=True)
+class Query:
+    """One recommendation request, already validated for shape and bounds."""
+
+    k: int = 10
+    model: str = "student"
+    exclude: Sequence[str] = ()
+    category: str | None = None
+    exclude_seen: bool = True
+
+
+class Service:
+    """Holds the current :class:`Runtime` (one reference, swapped on reload)."""
+
+    def __init__(
+        self,
+        run_dir: Path,
+        store: EventStore,
+        *,
+        model: str | None = None,
+        sync: bool = False,
+        cache_size: int = 0,
+    ) -> None:
+        self.run_dir = run_dir
+        self.store = store
+        self.model_override = model
+        self.sync = sync  # read events written by other processes before each answer
+        self.cache_size = cache_size
+        self.runtime: Runtime = build_runtime(run_dir, store, model=model, cache_size=cache_size)
+        self.started = time.time()
+        self.reloads = 0
+        self._reload_lock = asyncio.Lock()
+
+    # -- recommendations -------------------------------------------------------
+    def slot(self, rt: Runtime, name: str) -> ServedModel:
+        served = rt.models.get(name)
+        if served is None:
+            if name == "teacher":
+                raise ServeError(422, "model 'teacher' is not loaded: the run has no teacher")
+            raise ServeError(422, f"model must be 'student' or 'teacher', got '{name}'")
+        return served
+
+    def needs_thread(self, q: Query) -> bool:
+        """Whether computing an answer may block (a database read or a slow model)."""
+        if self.sync:
+            return True
+        served = self.runtime.models.get(q.model)
+        return served is not None and not served.inline
+
+    def cached(self, user_id: str, q: Query) -> dict[str, Any] | None:
+        """The answer without scoring, when it is cheap: the fallback or a cache hit.
+
+        None: the model must run (:meth:`for_user`). Never reads the database.
+        """
+        rt = self.runtime
+        served = self.slot(rt, q.model)
+        u = rt.users.index.get(user_id)
+        length = rt.users.length(u) if u is not None else 0
+        if u is None or length == 0:
+            return self._fallback(rt, served, q, user_id=user_id)
+        return self._from_cache(rt, served, q, u, length, user_id)
+
+    def for_user(self, user_id: str, q: Query) -> dict[str, Any]:
+        rt = self.runtime
+        served = self.slot(rt, q.model)
+        if self.sync:
+            rt.users.catch_up(self.store, rt.catalogue)
+        u = rt.users.index.get(user_id)
+        hist = rt.users.history(u) if u is not None else None
+        if u is None or hist is None or hist.size == 0:
+            return self._fallback(rt, served, q, user_id=user_id)
+        hit = self._from_cache(rt, served, q, u, int(hist.size), user_id)
+        if hit is not None:
+            return hit
+        mu = rt.users.model_user(u, served.model.n_users)
+        scores = self._scores(served, hist, mu, q.exclude_seen)
+        if rt.cache.size > 0:
+            ids, vals = top_row(scores, TOP_N)
+            entry = Entry(int(hist.size), ids.astype(np.int32), vals, ids.size < TOP_N)
+            rt.cache.put((served.slot, u, q.exclude_seen), entry)
+            answer = self._from_entry(rt, served, q, entry, user_id)
+            if answer is not None:
+                return answer
+        ids, vals = top_row(self._mask(rt, scores, q), q.k)
+        return self._response(rt, served, q, "known_user", ids, vals, user_id)
+
+    def _from_cache(
+        self, rt: Runtime, served: ServedModel, q: Query, u: int, length: int, user_id: str
+    ) -> dict[str, Any] | None:
+        entry = rt.cache.get((served.slot, u, q.exclude_seen), length)
+        return None if entry is None else self._from_entry(rt, served, q, entry, user_id)
+
+    def _from_entry(
+        self, rt: Runtime, served: ServedModel, q: Query, entry: Entry, user_id: str
+    ) -> dict[str, Any] | None:
+        ids, vals = entry.ids, entry.scores
+        if q.exclude or q.category is not None:
+            keep = np.isfinite(self._mask(rt, np.zeros(len(rt.catalogue), np.float32), q)[ids])
+            ids, vals = ids[keep], vals[keep]
+        if ids.size < q.k and not entry.complete:
+            return None  # the filters removed too much: score the full catalogue
+        return self._response(rt, served, q, "known_user", ids[: q.k], vals[: q.k], user_id)
+
+    @staticmethod
+    def _scores(served: ServedModel, hist: np.ndarray, model_user: int, exclude_seen: bool
+                ) -> np.ndarray:
+        """One row of scores (a fresh float32 array), the history masked if asked."""
+        batch = Histories(
+            np.asarray([model_user], dtype=np.int64),
+            np.asarray([0, hist.size], dtype=np.int64),
+            hist,
+        )
+        # score() is the contract; masking and top-k of one row are done here, without
+        # the batch machinery of recommend() (same result, same tie order).
+        scores = np.array(served.model.score(batch)[0], dtype=np.float32, copy=True)
+        if exclude_seen:
+            scores[hist] = -np.inf
+        return scores
+
+    def for_history(self, item_ids: Sequence[str], q: Query) -> dict[str, Any]:
+        rt = self.runtime
+        served = self.slot(rt, q.model)
+        idx = rt.catalogue.items.indices(item_ids)
+        unknown = [i for i, x in zip(item_ids, idx, strict=True) if x < 0]
+        if unknown:
+            shown = ", ".join(repr(i) for i in unknown[:5])
+            raise ServeError(422, f"history: unknown item id(s) {shown}")
+        if idx.size == 0:
+            return self._fallback(rt, served, q, user_id=None)
+        scores = self._scores(served, idx.astype(np.int32), -1, q.exclude_seen)
+        ids, vals = top_row(self._mask(rt, scores, q), q.k)
+        return self._response(rt, served, q, "history", ids, vals, None)
+
+    def _mask(self, rt: Runtime, scores: np.ndarray, q: Query) -> np.ndarray:
+        """Apply ``exclude`` and ``category`` to one row of scores, in place."""
+        if q.exclude:
+            idx = rt.catalogue.items.indices(q.exclude)
+            scores[idx[idx >= 0]] = -np.inf
+        if q.category is not None:
+            outside = rt.catalogue.outside(q.category)
+            if outside is None:
+                raise ServeError(422, f"category: no items in category '{q.category}'")
+            scores[outside] = -np.inf
+        return scores
+
+    def _fallback(
+        self, rt: Runtime, served: ServedModel, q: Query, *, user_id: str | None
+    ) -> dict[str, Any]:
+        scores = self._mask(rt, rt.users.counts.astype(np.float32), q)
+        ids, vals = top_row(scores, q.k)
+        return self._response(rt, served, q, "fallback", ids, vals, user_id)
+
+    @staticmethod
+    def _response(
+        rt: Runtime,
+        served: ServedModel,
+        q: Query,
+        policy: str,
+        ids: np.ndarray,
+        scores: np.ndarray,
+        user_id: str | None,
+    ) -> dict[str, Any]:
+        cat = rt.catalogue
+        items = [
+            {
+                "item_id": cat.id(i),
+                "score": float(s),
+                "title": cat.titles[i],
+                "category": cat.categories[i],
+            }
+            for i, s in zip(ids.tolist(), scores.tolist(), strict=True)
+            if i >= 0
+        ]
+        return {
+            "user_id": user_id,
+            "model": q.model,
+            "model_name": served.name,
+            "model_version": served.version,
+            "policy": policy,
+            "items": items,
+        }
+
+    # -- events ----------------------------------------------------------------
+    def check_event(self, item_id: str) -> None:
+        if self.runtime.catalogue.items.get(item_id) < 0:
+            raise ServeError(422, f"item_id: unknown item '{item_id}'")
+
+    def record(
+        self, user_id: str, item_id: str, timestamp: int, event_id: str | None
+    ) -> tuple[StoredEvent, bool]:
+        """Commit (blocking: call from a worker thread); ``(event, created)``."""
+        self.check_event(item_id)
+        try:
+            return self.store.append(user_id, item_id, timestamp, event_id)
+        except EventConflict as exc:
+            raise ServeError(409, str(exc)) from None
+
+    def apply(self, event: StoredEvent) -> bool:
+        """Reflect a committed event in the current users at once."""
+        rt = self.runtime
+        new_user = event.user_id not in rt.users.index
+        rt.users.apply([event], rt.catalogue)
+        return new_user
+
+    # -- reload ----------------------------------------------------------------
+    async def reload(self) -> dict[str, Any]:
+        """Rebuild from the run folder off the event loop, then swap one reference."""
+        from starlette.concurrency import run_in_threadpool
+
+        async with self._reload_lock:
+            old = self.runtime
+            new = await run_in_threadpool(
+                build_runtime,
+                self.run_dir,
+                self.store,
+                model=self.model_override,
+                previous=old,
+                cache_size=self.cache_size,
+            )
+            self.runtime = new
+            if new.users is not old.users:
+                # Events committed while the new users were being read.
+                await run_in_threadpool(new.users.catch_up, self.store, new.catalogue)
+            self.reloads += 1
+        changed = {
+            m.slot: {"from": (old.models.get(m.slot) or m).version, "to": m.version}
+            for m in new.models.slots()
+        }
+        log.info("serve: reloaded %s", changed)
+        return {
+            "reloaded": True,
+            "models": {m.slot: m.info() for m in new.models.slots()},
+            "versions": changed,
+            "users_rebuilt": new.users is not old.users,
+            "note": new.models.note,
+        }
+
+
+def top_row(scores: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """Top-k of one row, best first, ties to the lower index; ``-inf`` entries dropped.
+
+    The single-row case of :func:`recdistill.models.base.top_k` (same order).
+    """
+    n = scores.shape[0]
+    k = min(k, n)
+    if k <= 0:
+        return np.zeros(0, np.int64), np.zeros(0, np.float32)
+    part = np.argpartition(-scores, k - 1)[:k] if k < n else np.arange(n)
+    vals = scores[part]
+    order = np.lexsort((part, -vals))
+    ids, vals = part[order], vals[order]
+    keep = np.isfinite(vals) | (vals > 0)
+    return ids[keep].astype(np.int64), vals[keep].astype(np.float32)

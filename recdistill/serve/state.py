@@ -1,0 +1,202 @@
+"""What the server knows: users' histories (run data + store events) and the models.
+
+:class:`Users` holds every known user's history as item indices, oldest
+first: the run's train + valid + test parts (the full history known at
+serving time), then the store's events in commit order, then each event
+accepted while running. Users first seen through an event are added.
+
+Events are applied at most once, by their store ``seq``. Several processes
+(workers, replicas) may write to one store, and with PostgreSQL a lower
+``seq`` can commit after a higher one; so the highest applied ``seq`` is kept
+with the *gaps* below it (seqs not seen yet). :meth:`Users.catch_up` reads
+``seq > last OR seq IN gaps``; a gap that stays empty for ``GAP_TTL_S`` was a
+rolled-back insert and is forgotten.
+
+:class:`Runtime` bundles one immutable snapshot of the run folder (catalogue,
+models, popularity) with the mutable :class:`Users`; a hot swap builds a new
+runtime and replaces one reference.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from recdistill.runfolder import RunFolder
+from recdistill.serve.cache import ResultCache
+from recdistill.serve.catalogue import Catalogue
+from recdistill.serve.registry import ServedModels, load_models
+from recdistill.serve.store import EventStore, StoredEvent
+
+log = logging.getLogger("recdistill.serve")
+
+GAP_TTL_S = 30.0
+MAX_GAPS = 10_000
+
+
+class Users:
+    """Per-user item-index histories; safe to read from any thread."""
+
+    def __init__(
+        self, ids: list[str], items: np.ndarray, indptr: np.ndarray, counts: np.ndarray
+    ) -> None:
+        self.n_base = len(ids)
+        self.ids = list(ids)
+        self.index = {u: i for i, u in enumerate(self.ids)}
+        self._items = items.astype(np.int32, copy=False)
+        self._ptr = indptr.astype(np.int64, copy=False)
+        self.live: dict[int, list[int]] = {}  # user index -> items from events
+        self.counts = counts.astype(np.int64, copy=True)  # popularity, for the fallback
+        self.last_seq = 0
+        self.gaps: dict[int, float] = {}
+        self.applied = 0
+        self.skipped: dict[str, int] = {}  # unknown item id -> events skipped (after a reload)
+        self._lock = threading.Lock()
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def history(self, u: int) -> np.ndarray:
+        """Item indices of user ``u``, oldest first (int32)."""
+        tail = self.live.get(u)
+        base = self._items[self._ptr[u] : self._ptr[u + 1]] if u < self.n_base else None
+        if not tail:
+            return base if base is not None else np.zeros(0, dtype=np.int32)
+        extra = np.asarray(tail, dtype=np.int32)
+        return extra if base is None else np.concatenate([base, extra])
+
+    def length(self, u: int) -> int:
+        base = int(self._ptr[u + 1] - self._ptr[u]) if u < self.n_base else 0
+        return base + len(self.live.get(u, ()))
+
+    def model_user(self, u: int, n_model_users: int) -> int:
+        """The user index a model sees: the run's index while the user has no live
+        events (factor models use their learned vector), else -1 so every model
+        folds in the history and reflects the new events."""
+        if u < self.n_base and u < n_model_users and u not in self.live:
+            return u
+        return -1
+
+    # -- applying events -----------------------------------------------------
+    def apply(self, events: list[StoredEvent], catalogue: Catalogue) -> int:
+        """Apply committed events not applied yet; returns how many were new."""
+        now = time.monotonic()
+        new = 0
+        with self._lock:
+            for ev in events:
+                if ev.seq <= self.last_seq and ev.seq not in self.gaps:
+                    continue
+                if ev.seq in self.gaps:
+                    del self.gaps[ev.seq]
+                elif ev.seq > self.last_seq:
+                    if ev.seq - self.last_seq <= MAX_GAPS:
+                        for s in range(self.last_seq + 1, ev.seq):
+                            self.gaps[s] = now
+                    self.last_seq = ev.seq
+                item = catalogue.items.get(ev.item_id)
+                if item < 0:
+                    self.skipped[ev.item_id] = self.skipped.get(ev.item_id, 0) + 1
+                    continue
+                u = self.index.get(ev.user_id)
+                if u is None:
+                    u = len(self.ids)
+                    self.ids.append(ev.user_id)
+                    self.index[ev.user_id] = u
+                self.live.setdefault(u, []).append(item)
+                self.counts[item] += 1
+                new += 1
+            self.applied += new
+            if self.gaps:
+                self._expire(now)
+        return new
+
+    def _expire(self, now: float) -> None:
+        old = [s for s, t in self.gaps.items() if now - t > GAP_TTL_S]
+        for s in old:
+            del self.gaps[s]
+        if len(self.gaps) > MAX_GAPS:
+            for s in sorted(self.gaps)[: len(self.gaps) - MAX_GAPS]:
+                del self.gaps[s]
+
+    def catch_up(self, store: EventStore, catalogue: Catalogue) -> int:
+        """Apply events committed by anyone since the last look; returns how many."""
+        with self._lock:
+            after, gaps = self.last_seq, sorted(self.gaps)
+        if not after and not gaps:
+            events = [ev for chunk in store.scan() for ev in chunk]
+        else:
+            events = store.since(after, gaps)
+        return self.apply(events, catalogue) if events else 0
+
+
+@dataclass
+class Runtime:
+    """One served state: the run folder's snapshot plus users. Swapped whole on reload."""
+
+    run: RunFolder
+    catalogue: Catalogue
+    models: ServedModels
+    users: Users
+    data_key: str
+    loaded_at: float
+    cache: ResultCache
+
+
+def data_key(run: RunFolder) -> str:
+    """Identifies the run's data (id maps and split): same key, same user histories."""
+    h = hashlib.sha256()
+    for part in ("dataset.json", "train.npz", "valid.npz", "test.npz"):
+        f = run.path / "data" / part
+        if f.exists():
+            h.update(part.encode())
+            h.update(f.read_bytes())
+    return h.hexdigest()[:16]
+
+
+def base_users(run: RunFolder) -> Users:
+    """Users with the run's full known history (train + valid + test), no events."""
+    table = run.table("train")
+    for part in ("valid", "test"):
+        table = table.concat(run.table(part))
+    return Users(run.users.to_list(), table.item, table.indptr(), table.item_counts())
+
+
+def build_runtime(
+    run_dir: Path,
+    store: EventStore,
+    *,
+    model: str | None = None,
+    previous: Runtime | None = None,
+    cache_size: int = 0,
+) -> Runtime:
+    """Load the run folder and rebuild users from it and the store.
+
+    With ``previous`` holding the same data (same :func:`data_key`), its users
+    are kept as they are (a model-only swap: no event can be lost).
+    """
+    run = RunFolder.open(run_dir)
+    key = data_key(run)
+    catalogue = Catalogue.from_dataset(run.dataset)
+    models = load_models(run, model)
+    if previous is not None and previous.data_key == key:
+        users = previous.users
+    else:
+        t0 = time.perf_counter()
+        users = base_users(run)
+        users.catch_up(store, catalogue)
+        log.info(
+            "serve: %d users, %d events from the store applied (%.2fs)",
+            len(users), users.applied, time.perf_counter() - t0,
+        )
+        if users.skipped:
+            log.warning(
+                "serve: skipped %d stored events of %d items not in this run's catalogue",
+                sum(users.skipped.values()), len(users.skipped),
+            )
+    return Runtime(run, catalogue, models, users, key, time.time(), ResultCache(cache_size))

@@ -1,0 +1,214 @@
+"""Serving: the tiny run folder the serve tests share, and unit tests of the parts.
+
+:func:`tiny_run` writes a run folder with the real pipeline on a small
+generated dataset (a few seconds): a SASRec teacher, popularity and ItemKNN
+baselines, plus a ``student`` entry (the ItemKNN artifact under role
+``student``, kd ``listwise``) so the student slot is exercised while the
+pipeline's own students are built elsewhere.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from functools import cache
+from pathlib import Path
+
+import numpy as np
+import pytest
+import yaml
+
+from recdistill.errors import UserError
+from recdistill.models.base import top_k
+from recdistill.serve.cache import Entry, ResultCache
+from recdistill.serve.catalogue import Catalogue
+from recdistill.serve.fastpath import parse_query
+from recdistill.serve.registry import choose
+from recdistill.serve.service import ServeError, top_row
+from recdistill.serve.state import Users
+from recdistill.serve.store import StoredEvent
+
+TOKEN = "test-token-0123456789"
+
+
+@cache
+def _built(root: str) -> Path:
+    from recdistill.config import load_config
+    from recdistill.data.demo import write_demo
+    from recdistill.pipeline import run_pipeline
+
+    base = Path(root)
+    inter, items = write_demo(base / "src", seed=1, n_users=150, n_items=300)
+    tree = {
+        "data": {
+            "name": "tiny-shop",
+            "interactions": {"path": str(inter), "format": "csv", "time": "timestamp"},
+            "items": {
+                "path": str(items),
+                "format": "csv",
+                "text": ["title", "category"],
+                "category": "category",
+            },
+        },
+        "evaluation": {"k": [10], "latency_users": 10},
+        "teacher": {
+            "kind": "sasrec",
+            "name": "teacher",
+            "params": {"d_model": 16, "n_heads": 1, "n_layers": 1, "max_len": 20, "epochs": 2},
+        },
+        "baselines": [{"kind": "popularity"}, {"kind": "itemknn"}],
+        "distill": None,
+    }
+    cfg = base / "run.yaml"
+    cfg.write_text(yaml.safe_dump(tree), encoding="utf-8")
+    out = base / "run"
+    run_pipeline(load_config(cfg, []), out)
+    add_student(out, "student", source="itemknn", kd="listwise")
+    return out
+
+
+def add_student(run: Path, name: str, *, source: str, kd: str | None, ndcg: float = 0.5) -> None:
+    """Copy model ``source`` to ``name`` and list it in metrics.json with role student."""
+    shutil.copytree(run / "models" / source, run / "models" / name, dirs_exist_ok=True)
+    doc = json.loads((run / "metrics.json").read_text())
+    entry = dict(doc["models"][source])
+    entry.update(role="student", kd=kd, val_metrics={"ndcg@10": ndcg})
+    doc["models"][name] = entry
+    (run / "metrics.json").write_text(json.dumps(doc), encoding="utf-8")
+
+
+def tiny_run(tmp_path_factory: pytest.TempPathFactory, dest: Path) -> Path:
+    """A fresh copy of the shared tiny run folder at ``dest`` (built once per session)."""
+    root = tmp_path_factory.getbasetemp() / "serve-tiny-run"
+    src = _built(str(root))
+    shutil.copytree(src, dest)
+    return dest
+
+
+@pytest.fixture
+def run_dir(tmp_path_factory: pytest.TempPathFactory, tmp_path: Path) -> Path:
+    return tiny_run(tmp_path_factory, tmp_path / "run")
+
+
+# -- which model serves ------------------------------------------------------------
+
+
+def _m(role: str, kd: str | None = None, val: float | None = None) -> dict[str, object]:
+    return {"role": role, "kd": kd, "val_metrics": {"ndcg@10": val} if val is not None else {}}
+
+
+def test_choose_prefers_a_distilled_student_then_validation_ndcg() -> None:
+    models = {
+        "teacher": _m("teacher", val=0.3),
+        "s_scratch": _m("student", None, 0.29),
+        "s_kd_a": _m("student", "soft", 0.20),
+        "s_kd_b": _m("student", "listwise", 0.25),
+        "ease": _m("baseline", val=0.4),
+    }
+    student, teacher, note = choose(models, sorted(models), None)
+    assert (student, teacher, note) == ("s_kd_b", "teacher", None)
+
+
+def test_choose_falls_back_to_best_non_teacher_and_says_so() -> None:
+    models = {"teacher": _m("teacher", val=0.3), "ease": _m("baseline", val=0.2),
+              "pop": _m("baseline", val=0.1)}
+    student, teacher, note = choose(models, sorted(models), None)
+    assert (student, teacher) == ("ease", "teacher")
+    assert note is not None and "no student" in note and "'ease'" in note
+
+
+def test_choose_override_and_unknown_override() -> None:
+    models = {"teacher": _m("teacher"), "s": _m("student", "soft"), "pop": _m("baseline")}
+    assert choose(models, sorted(models), "pop")[0] == "pop"
+    with pytest.raises(UserError, match="no saved model 'nope'"):
+        choose(models, sorted(models), "nope")
+    # Saved artifacts missing from metrics.json are not candidates for the student slot.
+    assert choose(models, ["pop", "teacher"], None)[0] == "pop"
+
+
+# -- ranking helpers -----------------------------------------------------------------
+
+
+def test_top_row_matches_the_models_top_k() -> None:
+    rng = np.random.default_rng(0)
+    for _ in range(20):
+        scores = rng.integers(0, 5, size=50).astype(np.float32)  # many ties
+        scores[rng.choice(50, 10, replace=False)] = -np.inf
+        for k in (1, 10, 45, 60):
+            ids, vals = top_row(scores.copy(), k)
+            ref_ids, ref_vals = top_k(scores[None, :].copy(), k)
+            keep = ref_ids[0] >= 0
+            assert ids.tolist() == ref_ids[0][keep].tolist()
+            assert np.allclose(vals, ref_vals[0][keep])
+
+
+def test_result_cache_is_keyed_by_history_length_and_bounded() -> None:
+    c = ResultCache(2)
+    e = Entry(3, np.arange(3, dtype=np.int32), np.ones(3, np.float32), True)
+    c.put(("student", 1, True), e)
+    assert c.get(("student", 1, True), 3) is e
+    assert c.get(("student", 1, True), 4) is None  # the user has a new event
+    c.put(("student", 2, True), e)
+    c.put(("student", 3, True), e)
+    assert len(c) == 2 and c.get(("student", 1, True), 3) is None
+    assert ResultCache(0).get(("student", 1, True), 3) is None
+
+
+# -- users and events ----------------------------------------------------------------
+
+
+def _catalogue() -> Catalogue:
+    return Catalogue.from_dataset(
+        {"items": ["a", "b", "c"], "titles": ["A", "B", "C"],
+         "categories": ["X > Y", "X", "Z"]}
+    )
+
+
+def _ev(seq: int, user: str, item: str) -> StoredEvent:
+    return StoredEvent(seq, f"e{seq}", user, item, seq)
+
+
+def test_users_apply_each_event_once_in_any_order() -> None:
+    users = Users(["u0"], np.array([0], np.int32), np.array([0, 1]), np.zeros(3, np.int64))
+    cat = _catalogue()
+    assert users.apply([_ev(1, "u0", "b"), _ev(3, "new", "c")], cat) == 2
+    assert users.gaps and 2 in users.gaps
+    # seq 2 commits late (another process): still applied, exactly once.
+    assert users.apply([_ev(2, "u0", "c"), _ev(1, "u0", "b"), _ev(3, "new", "c")], cat) == 1
+    assert not users.gaps
+    assert users.history(0).tolist() == [0, 1, 2]
+    assert users.history(users.index["new"]).tolist() == [2]
+    assert users.counts.tolist() == [0, 1, 2]
+    assert users.model_user(0, 1) == -1  # live events: the model folds the history in
+    assert users.length(0) == 3
+
+
+def test_users_skip_events_of_items_not_in_the_catalogue() -> None:
+    users = Users([], np.zeros(0, np.int32), np.zeros(1, np.int64), np.zeros(3, np.int64))
+    assert users.apply([_ev(1, "u", "gone")], _catalogue()) == 0
+    assert users.skipped == {"gone": 1} and users.last_seq == 1
+
+
+def test_catalogue_category_filter_and_search() -> None:
+    cat = _catalogue()
+    assert cat.allowed("x").tolist() == [0, 1]  # whole path segments, case-insensitive
+    assert cat.allowed("X > Y").tolist() == [0]
+    assert cat.outside("nothing") is None
+    assert cat.search("b", 5) == [1]
+
+
+# -- request parsing -----------------------------------------------------------------
+
+
+def test_parse_query_defaults_and_bounds() -> None:
+    q = parse_query(b"")
+    assert (q.k, q.model, tuple(q.exclude), q.category, q.exclude_seen) == (
+        10, "student", (), None, True)
+    q = parse_query(b"k=5&model=teacher&exclude=a&exclude=b%20c&category=X&exclude_seen=false")
+    assert (q.k, q.model, tuple(q.exclude), q.category, q.exclude_seen) == (
+        5, "teacher", ("a", "b c"), "X", False)
+    for bad, field in [(b"k=0", "k:"), (b"k=101", "k:"), (b"k=ten", "k:"),
+                       (b"model=big", "model:"), (b"exclude_seen=maybe", "exclude_seen:")]:
+        with pytest.raises(ServeError) as err:
+            parse_query(bad)
+        assert err.value.status == 422 and err.value.message.startswith(field)
