@@ -149,6 +149,31 @@ class ModelSpec(Strict):
     )
 
 
+class DistillConfig(Strict):
+    """Students and how they learn from the teacher (needs a teacher)."""
+
+    students: list[ModelSpec] | None = Field(
+        None,
+        description="Student architectures (default: a small ID-only SASRec). Each trains "
+        "once from scratch (kd: null) and once per recipe.",
+    )
+    recipes: dict[str, dict[str, Any]] | None = Field(
+        None,
+        description="Distillation recipes, name -> mixer config (methods, weights, alpha, "
+        "schedule, adaptive; docs/methods.md). Default: the recipe the benchmarks favour.",
+    )
+    scratch: bool = Field(True, description="Also train each student without distillation.")
+    teacher_outputs: Literal["cache", "online"] = Field(
+        "cache",
+        description="cache: the teacher's top-M per training position, computed once on disk; "
+        "online: the teacher runs on every student batch (exact logits, representations).",
+    )
+    top_m: int = Field(100, ge=1, description="Teacher items kept per position.")
+    cache_memory_mb: float = Field(
+        256.0, gt=0, description="Bound on the teacher logits held at once while caching."
+    )
+
+
 class RunConfig(Strict):
     data: DataConfig = Field(description="The data sources and cleaning (the only required part).")
     split: SplitConfig = Field(default_factory=SplitConfig, description="Train/valid/test split.")
@@ -161,6 +186,10 @@ class RunConfig(Strict):
     teacher: ModelSpec | Literal["default"] | None = Field(
         "default",
         description="The large teacher model ('default': a text-aware SASRec; null: none).",
+    )
+    distill: DistillConfig | None = Field(
+        default_factory=DistillConfig,
+        description="Students distilled from the teacher (null: no students).",
     )
     seed: int = Field(0, description="Seed for every model (and the random split's default).")
     device: str = Field("auto", description="auto (CUDA when present) | cpu | cuda[:N]")

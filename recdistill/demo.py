@@ -2,8 +2,9 @@
 
 The dataset is generated from a seed into ``OUT/source/`` (CSV files, the same
 path a user's own data takes), then the pipeline runs on it: the text-aware
-teacher and the baselines. ``quick`` uses the smaller dataset, a narrower
-teacher and smaller validation grids.
+teacher, a small student trained from scratch and distilled from it, and the
+baselines. ``quick`` uses the smaller dataset, a narrower teacher, fewer
+student epochs and smaller validation grids.
 """
 
 from __future__ import annotations
@@ -45,6 +46,19 @@ def demo_teacher(quick: bool) -> ModelSpec:
     return ModelSpec(kind="sasrec", name="teacher", params=params)
 
 
+def demo_students(quick: bool) -> list[ModelSpec]:
+    """The demo's student: a small ID-only SASRec, trained from scratch and distilled."""
+    params: dict[str, Any] = {
+        "d_model": 32,
+        "n_layers": 2,
+        "n_heads": 2,
+        "dropout": 0.2,
+        "epochs": 20 if quick else 40,
+        "patience": 5,
+    }
+    return [ModelSpec(kind="sasrec", name="student", params=params)]
+
+
 def demo_config(source: Path) -> dict[str, Any]:
     """The run-config tree for the generated files in ``source``."""
     return {
@@ -78,5 +92,6 @@ def run_demo(out: Path, *, quick: bool = False, seed: int = 0) -> RunResult:
     specs = quick_baselines() if quick else default_baselines()
     tree["baselines"] = [s.model_dump(mode="json") for s in specs]
     tree["teacher"] = demo_teacher(quick).model_dump(mode="json")
+    tree["distill"] = {"students": [s.model_dump(mode="json") for s in demo_students(quick)]}
     cfg = parse_config(tree, "demo config")
     return run_pipeline(cfg, out)

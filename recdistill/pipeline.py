@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 
+from recdistill import students
 from recdistill.config import ModelSpec, RunConfig, dump_config
 from recdistill.data.load import load_dataset
 from recdistill.data.types import Dataset
@@ -304,10 +305,20 @@ def run_pipeline(cfg: RunConfig, out: Path) -> RunResult:
     if dist.is_main():
         (out / "config.json").write_text(json.dumps(dump_config(cfg), indent=2), "utf-8")
         save_run_data(ds, split, out)
-    _, models = run_teacher(stage)
+    teacher, models = run_teacher(stage)
+    teacher_name = next(iter(models), "teacher")
+    kd = cfg.distill if teacher is not None else None
+    if cfg.distill is not None and teacher is None:
+        log.info("no teacher (teacher: null): skipping the students")
+    cache = students.teacher_outputs(kd, teacher, stage) if kd is not None and teacher else None
     if not dist.is_main():
         dist.barrier()
         return RunResult(out, {})
+    if kd is not None and teacher is not None:
+        with dist.local():  # rank 0 trains the small students alone
+            models.update(
+                students.run_students(stage, kd, teacher, teacher_name, cache, set(models))
+            )
     models.update(run_baselines(stage, set(models)))
     metrics = {
         "dataset": dataset_summary(ds, split),
@@ -319,12 +330,14 @@ def run_pipeline(cfg: RunConfig, out: Path) -> RunResult:
             "ties": "pessimistic",
         },
         "models": models,
+        "distillation": students.distillation_rows(models, k=sorted(cfg.evaluation.k)[0]),
         "seconds": time.perf_counter() - t_start,
         "world_size": dist.world_size(),
     }
     metrics = _clean_floats(metrics)
     (out / "metrics.json").write_text(json.dumps(metrics, indent=2), encoding="utf-8")
     print_table(metrics)
+    students.print_ratios(metrics["distillation"], k=metrics["k"][0])
     dist.barrier()
     return RunResult(out, metrics)
 

@@ -44,6 +44,17 @@ def small_config(tmp_path: Path, files: tuple[Path, Path]) -> Path:
             "name": "teacher",
             "params": {"d_model": 16, "n_heads": 1, "n_layers": 1, "max_len": 20, "epochs": 3},
         },
+        "distill": {
+            "students": [
+                {
+                    "kind": "twotower",
+                    "name": "student",
+                    "params": {"d_model": 8, "max_len": 20, "epochs": 2},
+                }
+            ],
+            "recipes": {"rd": {"methods": {"rd": {"k": 5}}, "alpha": 0.5}},
+            "top_m": 20,
+        },
         "baselines": [
             {"kind": "popularity"},
             {"kind": "ease", "grid": {"l2": [10.0, 100.0]}},
@@ -70,18 +81,32 @@ def test_run_writes_metrics_per_contract(
     source_users = set(np.loadtxt(demo_files[0], delimiter=",", skiprows=1, dtype=str)[:, 0])
     assert ds["sample_users"] and set(ds["sample_users"]) <= source_users
     assert m["k"] == [5, 10]
-    assert set(m["models"]) == {"teacher", "popularity", "ease", "ials"}
+    students = {"student-scratch", "student-rd"}
+    assert set(m["models"]) == {"teacher", "popularity", "ease", "ials", *students}
     assert m["models"]["teacher"]["role"] == "teacher"
     assert m["models"]["teacher"]["refit_on_train_valid"] is False
     for name, entry in m["models"].items():
-        assert entry["role"] == ("teacher" if name == "teacher" else "baseline")
-        assert entry["kd"] is None
+        role = "student" if name in students else "baseline"
+        assert entry["role"] == ("teacher" if name == "teacher" else role)
+        assert entry["kd"] == ("rd" if name == "student-rd" else None)
         assert entry["params"] > 0 and entry["serving_bytes"] > 0
         assert entry["latency_ms_per_user"] > 0 and entry["train_seconds"] >= 0
         for k in (5, 10):
             for key in METRIC_KEYS:
                 assert entry["metrics"][f"{key}@{k}"] >= 0.0
                 assert f"{key}@{k}" in entry["val_metrics"]
+    assert m["models"]["student-rd"]["teacher"] == "teacher"
+    assert m["models"]["student-rd"]["recipe"]["methods"] == {"rd": {"k": 5}}
+    rows = {r["model"]: r for r in m["distillation"]}
+    assert set(rows) == students and rows["student-scratch"]["kd"] is None
+    row = rows["student-rd"]
+    assert row["kd"] == "rd" and row["scratch"] == "student-scratch"
+    t, st = m["models"]["teacher"], m["models"]["student-rd"]
+    assert row["pct_of_teacher"] == pytest.approx(
+        st["metrics"]["ndcg@5"] / t["metrics"]["ndcg@5"]
+    )
+    assert row["bytes_ratio"] == pytest.approx(st["serving_bytes"] / t["serving_bytes"])
+    assert (out / "cache" / "teacher_outputs" / "meta.json").exists()
     assert m["models"]["ease"]["selected_params"]["l2"] in (10.0, 100.0)
     assert len(m["models"]["ease"]["trials"]) == 2
     # Learned models beat popularity on this structured data.
@@ -98,7 +123,14 @@ def test_saved_artifacts_reproduce_test_metrics(
     assert cli("run", cfg, "--out", out)[0] == 0
     m = json.loads((out / "metrics.json").read_text())
     run = RunFolder.open(out)
-    assert run.model_names() == ["ease", "ials", "popularity", "teacher"]
+    assert run.model_names() == [
+        "ease",
+        "ials",
+        "popularity",
+        "student-rd",
+        "student-scratch",
+        "teacher",
+    ]
     code, stdout, _ = cli("evaluate", out, "--k", "10")
     assert code == 0
     for name in run.model_names():
@@ -143,6 +175,10 @@ def test_demo_quick_end_to_end(cli: CliRunner, tmp_path: Path) -> None:
     best_baseline = max(v["metrics"]["ndcg@10"] for v in models.values() if v["role"] == "baseline")
     assert models["teacher"]["metrics"]["ndcg@10"] > 1.2 * best_baseline
     assert best_baseline > 2 * models["popularity"]["metrics"]["ndcg@10"]
+    # A scratch and a distilled student of the same size, and their ratios.
+    kinds = {n: v["kd"] for n, v in models.items() if v["role"] == "student"}
+    assert None in kinds.values() and any(kinds.values())
+    assert m["distillation"] and all(r["bytes_ratio"] < 1 for r in m["distillation"])
 
 
 @pytest.mark.parametrize(

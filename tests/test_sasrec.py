@@ -244,3 +244,24 @@ def test_ensemble_averages_member_log_probabilities(
     loaded = load_model(model.save(tmp_path / "saved"))
     np.testing.assert_allclose(loaded.score(hist), scores, atol=1e-5)
     assert loaded.serving_bytes() == model.serving_bytes()
+
+
+def test_two_tower_fast_scoring_matches_the_network(
+    walk: tuple[TrainData, Histories, np.ndarray], tmp_path: Path
+) -> None:
+    """The numpy last-position path equals the network's full pooling (and after reload)."""
+    from recdistill.models.twotower import TwoTower
+
+    data, hist, _ = walk
+    params = {k: v for k, v in SMALL.items() if k not in ("n_heads", "n_layers")}
+    model = build_model("twotower", {**params, "epochs": 3, "max_len": 6}).fit(data, OPTS)
+    assert isinstance(model, TwoTower)
+    rows = [hist.row(b).tolist() for b in range(6)] + [[], [3], list(range(30))]
+    batch = Histories.from_lists(rows)
+    fast = model.score(batch)
+    model._solo = True  # the generic path: the network over every position
+    slow = model.score(batch)
+    model._solo = False
+    np.testing.assert_allclose(fast, slow, rtol=1e-4, atol=1e-4)
+    loaded = load_model(model.save(tmp_path / "tt"))
+    np.testing.assert_allclose(loaded.score(batch), fast, rtol=1e-5, atol=1e-5)

@@ -19,13 +19,15 @@ matrices): everything a request needs.
 
 from __future__ import annotations
 
+import numpy as np
 import torch
 from pydantic import Field
+from scipy import special
 from torch import nn
 
 from recdistill.models._sasrec_net import INIT_STD, SeqNet
 from recdistill.models._seqmodel import SeqTrainConfig, SequentialModel
-from recdistill.models.base import register
+from recdistill.models.base import Histories, ModelConfig, register
 
 
 class TwoTowerConfig(SeqTrainConfig):
@@ -80,12 +82,88 @@ class PooledNet(SeqNet):
 
 @register
 class TwoTower(SequentialModel):
-    """History-pooled two-tower student (no user table; see the module docstring)."""
+    """History-pooled two-tower student (no user table; see the module docstring).
+
+    Scoring reads only the last position, so it skips the network's ``T x T``
+    pooling: per history, two weighted sums of at most ``max_len + 1`` vectors,
+    a small MLP and one ``D x I`` product, in numpy (a serving worker's single
+    request costs tens of microseconds).
+    """
 
     kind = "twotower"
     Config = TwoTowerConfig
     config: TwoTowerConfig
 
+    def __init__(self, config: ModelConfig | None = None) -> None:
+        super().__init__(config)
+        self._np: dict[str, np.ndarray] = {}
+        self._np_for: PooledNet | None = None
+
     def build_net(self, n_items: int, text: torch.Tensor | None = None) -> PooledNet:
         cfg = self.config
         return PooledNet(n_items, cfg.d_model, cfg.max_len, cfg.dropout, cfg.decay, cfg.hidden_mult)
+
+    def score(self, batch: Histories) -> np.ndarray:
+        """``B x I`` float32: ``q(history) . item`` with ``q`` from the last position only."""
+        if self._solo:  # while training, the network may sit on an accelerator
+            return super().score(batch)
+        w = self._weights()
+        b, cap = len(batch), self.config.max_len
+        lengths = np.diff(batch.indptr)
+        keep = (batch.items >= 0) & (batch.items < self.n_items)
+        rows = np.repeat(np.arange(b), lengths)[keep]
+        items = batch.items[keep]
+        counts = np.bincount(rows, minlength=b)
+        back = np.cumsum(counts)[rows] - 1 - np.arange(len(items))  # 0 = the latest item
+        take = back < cap
+        rows, items, back = rows[take], items[take], back[take]
+        n = np.minimum(counts, cap)  # items read per row (tokens: BOS + n)
+        table, bos = w["items"], w["bos"]
+        vecs = table[items]
+        # uniform mean over BOS + items
+        mean = np.zeros((b, table.shape[1]), dtype=np.float32)
+        np.add.at(mean, rows, vecs)
+        mean = (mean + bos) / (n + 1)[:, None]
+        # recency: decay ** steps back (BOS is n steps back), normalised
+        decay = np.float32(self.config.decay)
+        wi = decay ** back.astype(np.float32)
+        wb = decay ** n.astype(np.float32)
+        recent = np.zeros_like(mean)
+        np.add.at(recent, rows, vecs * wi[:, None])
+        recent += wb[:, None] * bos
+        recent /= (np.bincount(rows, weights=wi, minlength=b) + wb)[:, None]
+        last = np.tile(bos, (b, 1))
+        latest = back == 0
+        last[rows[latest]] = vecs[latest]
+        h = np.concatenate([mean, recent, last], axis=1) @ w["w1"].T + w["b1"]
+        h = 0.5 * h * (1.0 + special.erf(h / np.sqrt(2.0)))  # exact GELU, as torch's
+        q = recent + h @ w["w2"].T + w["b2"]
+        q = (q - q.mean(axis=1, keepdims=True)) / np.sqrt(q.var(axis=1, keepdims=True) + 1e-5)
+        q = q * w["ln_w"] + w["ln_b"]
+        out: np.ndarray = (q @ table.T).astype(np.float32, copy=False)
+        return out
+
+    def _weights(self) -> dict[str, np.ndarray]:
+        """The serving weights as float32 numpy arrays (cached per network object)."""
+        net = self.require_net()
+        assert isinstance(net, PooledNet)
+        if self._np_for is not net:
+            lin1, lin2 = net.mlp[0], net.mlp[3]
+            assert isinstance(lin1, nn.Linear) and isinstance(lin2, nn.Linear)
+            with torch.no_grad():
+                arrays = {
+                    "items": net.items(),
+                    "bos": net.bos,
+                    "w1": lin1.weight,
+                    "b1": lin1.bias,
+                    "w2": lin2.weight,
+                    "b2": lin2.bias,
+                    "ln_w": net.out_norm.weight,
+                    "ln_b": net.out_norm.bias,
+                }
+                self._np = {
+                    k: np.ascontiguousarray(v.detach().float().cpu().numpy(), dtype=np.float32)
+                    for k, v in arrays.items()
+                }
+            self._np_for = net
+        return self._np

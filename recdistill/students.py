@@ -1,0 +1,216 @@
+"""The student stage of the pipeline: scratch and distilled students, and their ratios.
+
+For each student architecture (``distill.students``) the stage trains
+
+- ``NAME-scratch``: the student on the ground truth alone (``kd: null``);
+- ``NAME-RECIPE``: the same student distilled with each recipe
+  (``distill.recipes``; ``kd`` is the ``+``-joined method names),
+
+all with early stopping on validation NDCG@10 and the test scored once, like
+every model. The teacher's outputs come from an on-disk cache built once
+(``teacher_outputs: cache``, all ranks under torchrun) or from the teacher run
+on every student batch (``online``).
+
+:func:`distillation_rows` turns ``metrics.json`` entries into the ratios of
+DESIGN.md: % of the teacher's NDCG@10, % of the teacher-scratch gap closed,
+serving-bytes ratio, latency ratio, and recall by popularity group.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import replace
+from typing import Any
+
+from recdistill.config import DistillConfig, ModelSpec
+from recdistill.distill import Distillation, TeacherCache, build_teacher_cache
+from recdistill.distill.mixer import KDMixer
+from recdistill.errors import ConfigError
+from recdistill.models._seqmodel import SequentialModel
+from recdistill.models.base import Recommender
+
+log = logging.getLogger("recdistill")
+
+
+def default_students() -> list[ModelSpec]:
+    """A small ID-only SASRec: no language model at serving time, a few % of the teacher."""
+    return [
+        ModelSpec(
+            kind="sasrec",
+            name="student",
+            params={
+                "d_model": 32,
+                "n_layers": 2,
+                "n_heads": 2,
+                "dropout": 0.2,
+                "epochs": 200,
+                "patience": 20,
+            },
+        )
+    ]
+
+
+def default_recipes() -> dict[str, dict[str, Any]]:
+    """The default distillation: listwise KL on the teacher's cached top-M (docs/methods.md)."""
+    return {"listwise": {"methods": {"listwise": {}}, "alpha": 0.5}}
+
+
+def resolve(cfg: DistillConfig) -> tuple[list[ModelSpec], dict[str, dict[str, Any]]]:
+    """The configured (or default) students and recipes, checked before anything trains."""
+    students = cfg.students if cfg.students is not None else default_students()
+    recipes = cfg.recipes if cfg.recipes is not None else default_recipes()
+    for name, recipe in recipes.items():
+        try:
+            KDMixer.from_config(recipe, student_dim=8, teacher_dim=8, n_items=2)
+        except ConfigError as exc:
+            raise ConfigError(f"distill.recipes.{name}: {exc}") from None
+    if not students:
+        raise ConfigError("distill.students: empty list (use distill: null for no students)")
+    return students, recipes
+
+
+def teacher_outputs(cfg: DistillConfig, teacher: Recommender, stage: Any) -> TeacherCache | None:
+    """The teacher's cached outputs (every rank takes part), or None for ``online``."""
+    if cfg.teacher_outputs == "online":
+        return None
+    if not isinstance(teacher, SequentialModel):
+        raise ConfigError(
+            f"distill: the teacher '{teacher.kind}' is not a sequential model; "
+            "distillation needs a sasrec teacher"
+        )
+    _, recipes = resolve(cfg)
+    need = max(
+        KDMixer.from_config(r, student_dim=8, teacher_dim=8, n_items=2).teacher_top_needed
+        for r in recipes.values()
+    )
+    m = max(cfg.top_m, need)
+    return build_teacher_cache(
+        teacher,
+        stage.train,
+        stage.out / "cache" / "teacher_outputs",
+        m=m,
+        memory_mb=cfg.cache_memory_mb,
+        progress=stage.options.progress,
+    )
+
+
+def run_students(
+    stage: Any,
+    cfg: DistillConfig,
+    teacher: Recommender,
+    teacher_name: str,
+    cache: TeacherCache | None,
+    taken: set[str],
+) -> dict[str, dict[str, Any]]:
+    """Train, test and save every scratch and distilled student (rank 0 alone)."""
+    from recdistill.pipeline import fit_select_test  # the shared select/test/save step
+
+    if not isinstance(teacher, SequentialModel):
+        raise ConfigError("distill: distillation needs a sasrec teacher")
+    students, recipes = resolve(cfg)
+    results: dict[str, dict[str, Any]] = {}
+    for spec in students:
+        base = spec.name or spec.kind
+        runs: list[tuple[str, str | None, dict[str, Any] | None]] = []
+        if cfg.scratch:
+            runs.append((f"{base}-scratch", None, None))
+        runs += [(f"{base}-{r}", r, recipes[r]) for r in recipes]
+        for name, recipe_name, recipe in runs:
+            if name in taken or name in results:
+                raise ConfigError(f"duplicate model name '{name}'; rename the student or recipe")
+            one = spec.model_copy(update={"name": name})
+            st = stage
+            kd: str | None = None
+            if recipe is not None:
+                handle = Distillation(recipe, teacher, cache, top_m=cfg.top_m)
+                st = replace(stage, options=replace(stage.options, distill=handle))
+                kd = KDMixer.from_config(recipe, student_dim=8, teacher_dim=8, n_items=2).kd_name
+            _, entry = fit_select_test(st, one, role="student", refit_default=False)
+            if not entry:
+                continue
+            entry["kd"] = kd
+            entry["student"] = base
+            entry["teacher"] = teacher_name
+            if recipe is not None:
+                entry["recipe"] = {"name": recipe_name, **recipe}
+                entry["teacher_outputs"] = cfg.teacher_outputs
+                entry["scratch"] = f"{base}-scratch" if cfg.scratch else None
+            results[name] = entry
+    return results
+
+
+def distillation_rows(models: dict[str, dict[str, Any]], k: int = 10) -> list[dict[str, Any]]:
+    """One row per distilled student: quality and size against its teacher and scratch twin.
+
+    ``pct_of_teacher`` = student / teacher NDCG@k; ``gap_closed`` = (student -
+    scratch) / (teacher - scratch) (None when the teacher does not beat
+    scratch); ``bytes_ratio`` = student / teacher serving bytes;
+    ``speedup`` = teacher / student latency per user (single requests).
+    """
+    key = f"ndcg@{k}"
+    rows = []
+    for name, m in models.items():
+        if m.get("role") != "student" or m.get("teacher") not in models:
+            continue
+        t = models[m["teacher"]]
+        scratch_name = f"{m.get('student')}-scratch"
+        s = models.get(scratch_name)
+        q, qt = m["metrics"][key], t["metrics"][key]
+        qs = s["metrics"][key] if s is not None else None
+        gap = qt - qs if qs is not None else None
+        rows.append(
+            {
+                "model": name,
+                "kd": m.get("kd"),
+                "teacher": m["teacher"],
+                "scratch": scratch_name if s is not None else None,
+                key: q,
+                "pct_of_teacher": q / qt if qt else None,
+                "gap_closed": (q - qs) / gap if gap and qs is not None and gap > 0 else None,
+                "bytes_ratio": m["serving_bytes"] / t["serving_bytes"],
+                "speedup": t["latency_ms_per_user"] / max(m["latency_ms_per_user"], 1e-9),
+                "speedup_batched": t["latency_ms_per_user_batched"]
+                / max(m["latency_ms_per_user_batched"], 1e-9),
+                **{
+                    f"recall_{g}@{k}": m["metrics"].get(f"recall_{g}@{k}")
+                    for g in ("head", "mid", "tail")
+                },
+            }
+        )
+    return rows
+
+
+def print_ratios(rows: list[dict[str, Any]], k: int = 10) -> None:
+    """The distillation table: % of teacher, gap closed, size and speed ratios."""
+    if not rows:
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    def pct(v: float | None) -> str:
+        return "-" if v is None else f"{100 * v:.1f}%"
+
+    table = Table(title="Students against their teacher (test, full ranking)")
+    cols = ["student", "kd", f"NDCG@{k}", "% of teacher", "% of gap closed", "bytes ratio"]
+    cols += ["speed-up", "recall head/mid/tail"]
+    for col in cols:
+        table.add_column(col, justify="left" if col in ("student", "kd") else "right")
+    for r in rows:
+        groups = "/".join(
+            "-" if r[f"recall_{g}@{k}"] is None else f"{r[f'recall_{g}@{k}']:.3f}"
+            for g in ("head", "mid", "tail")
+        )
+        table.add_row(
+            r["model"],
+            r["kd"] or "- (scratch)",
+            f"{r[f'ndcg@{k}']:.4f}",
+            pct(r["pct_of_teacher"]),
+            pct(r["gap_closed"]) if r["kd"] else "-",
+            pct(r["bytes_ratio"]),
+            f"{r['speedup']:.1f}x",
+            groups,
+        )
+    out = Console()
+    if not out.is_terminal:
+        out = Console(width=160)
+    out.print(table)
