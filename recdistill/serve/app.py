@@ -70,10 +70,10 @@ def _loc(loc: tuple[Any, ...]) -> str:
 def create_app(options: ServeOptions, *, token: str | None = None) -> ServingApp:
     """Build the app: open and migrate the store, load the run, wire the routes.
 
-    ``token`` defaults to ``RECDISTILL_API_TOKEN``; without one the write
-    endpoints answer 503.
+    ``token`` defaults to ``RECDISTILL_API_TOKEN`` (``""``: none); without one
+    the write endpoints answer 503.
     """
-    token = token if token is not None else api_token()
+    token = api_token() if token is None else (token.strip() or None)
     store = EventStore(options.store_url())
     revision = store.migrate()
     service = Service(

@@ -35,6 +35,8 @@ def worker_app() -> object:
     """Uvicorn factory for ``--workers N``: each worker builds its own app."""
     from recdistill.serve.app import create_app
 
+    if not logging.getLogger().handlers:  # a spawned worker: log like the parent, to stderr
+        logging.basicConfig(level=logging.INFO, format="%(levelname)-8s %(message)s")
     pin_threads()
     return create_app(ServeOptions.from_env())
 

@@ -125,6 +125,8 @@ class EventStore:
             ) from None
         self.url = url
         self.backend = parsed.get_backend_name()
+        # Alembic logs each plugin and context at INFO; our own line says what migrated.
+        logging.getLogger("alembic").setLevel(logging.WARNING)
         if self.backend not in ("sqlite", "postgresql"):
             raise UserError(f"--store: unsupported database '{self.backend}' (sqlite, postgresql)")
         kwargs: dict[str, Any] = {}
@@ -154,9 +156,6 @@ class EventStore:
         cfg = Config()
         cfg.set_main_option("script_location", str(MIGRATIONS))
         before = self.revision()
-        quiet = logging.getLogger("alembic")
-        level = quiet.level
-        quiet.setLevel(logging.WARNING)  # its INFO lines are per-plugin noise
         try:
             with self.engine.begin() as conn:
                 if self.backend == "postgresql":
@@ -166,8 +165,6 @@ class EventStore:
         except sa.exc.OperationalError as exc:
             shown = safe_url(self.url)
             raise UserError(f"--store: cannot reach {shown}: {_first_line(exc)}") from None
-        finally:
-            quiet.setLevel(level)
         after = self.revision()
         if after != before:
             log.info("store: migrated %s from %s to %s", safe_url(self.url), before, after)
