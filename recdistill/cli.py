@@ -60,6 +60,23 @@ def run(
     typer.echo(f"metrics: {result.out_dir / 'metrics.json'}")
 
 
+@app.command("distill")
+def distill_cmd(
+    run_dir: Annotated[Path, typer.Argument(help="A run folder with a trained teacher.")],
+    set_: Annotated[
+        list[str] | None,
+        typer.Option("--set", help="Override a config key, e.g. distill.recipes.rd.alpha=0.7"),
+    ] = None,
+    seed: Annotated[int | None, typer.Option("--seed", help="Seed for the students.")] = None,
+) -> None:
+    """Train scratch and distilled students from the run's teacher; update its metrics.json."""
+    from recdistill.students import distill_run
+
+    entries = distill_run(run_dir, set_ or [], seed=seed)
+    if entries:
+        typer.echo(f"students: {', '.join(entries)}; metrics: {run_dir / 'metrics.json'}")
+
+
 @app.command("demo")
 def demo(
     quick: Annotated[

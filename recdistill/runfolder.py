@@ -19,9 +19,10 @@ from typing import Any
 
 import numpy as np
 
-from recdistill.data.types import IdMap, Interactions
+from recdistill.data.types import Dataset, IdMap, Interactions
 from recdistill.errors import UserError
 from recdistill.models.base import Recommender, load_model
+from recdistill.split import Split
 
 
 @dataclass
@@ -79,3 +80,20 @@ class RunFolder:
             raise UserError(f"{f}: not found")
         doc: dict[str, Any] = json.loads(f.read_text("utf-8"))
         return doc
+
+    def dataset_and_split(self) -> tuple[Dataset, Split]:
+        """The run's dataset (id maps, texts) and its split, as the pipeline saw them."""
+        doc = self.dataset
+        parts = {p: self.table(p) for p in ("train", "valid", "test")}
+        everything = parts["train"].concat(parts["valid"]).concat(parts["test"])
+        ds = Dataset(
+            name=str(doc.get("name", self.path.name)),
+            users=self.users,
+            items=self.items,
+            interactions=everything,
+            item_text=list(doc.get("texts", [""] * len(self.items))),
+            item_title=list(doc.get("titles", [])),
+            item_category=list(doc.get("categories", [""] * len(self.items))),
+        )
+        method = str(self.metrics.get("dataset", {}).get("split", "saved"))
+        return ds, Split(method, parts["train"], parts["valid"], parts["test"])

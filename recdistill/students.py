@@ -18,16 +18,19 @@ serving-bytes ratio, latency ratio, and recall by popularity group.
 
 from __future__ import annotations
 
+import json
 import logging
 from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
-from recdistill.config import DistillConfig, ModelSpec
+from recdistill.config import DistillConfig, ModelSpec, apply_overrides, parse_config
 from recdistill.distill import Distillation, TeacherCache, build_teacher_cache
 from recdistill.distill.mixer import KDMixer
-from recdistill.errors import ConfigError
+from recdistill.errors import ConfigError, UserError
 from recdistill.models._seqmodel import SequentialModel
-from recdistill.models.base import Recommender
+from recdistill.models.base import FitOptions, Recommender
+from recdistill.train import dist
 
 log = logging.getLogger("recdistill")
 
@@ -69,8 +72,13 @@ def resolve(cfg: DistillConfig) -> tuple[list[ModelSpec], dict[str, dict[str, An
     return students, recipes
 
 
-def teacher_outputs(cfg: DistillConfig, teacher: Recommender, stage: Any) -> TeacherCache | None:
-    """The teacher's cached outputs (every rank takes part), or None for ``online``."""
+def teacher_outputs(
+    cfg: DistillConfig, teacher: Recommender, stage: Any, folder: Path | None = None
+) -> TeacherCache | None:
+    """The teacher's cached outputs (every rank takes part), or None for ``online``.
+
+    ``folder``: where the store lives (default ``OUT/cache/teacher_outputs``).
+    """
     if cfg.teacher_outputs == "online":
         return None
     if not isinstance(teacher, SequentialModel):
@@ -87,7 +95,7 @@ def teacher_outputs(cfg: DistillConfig, teacher: Recommender, stage: Any) -> Tea
     return build_teacher_cache(
         teacher,
         stage.train,
-        stage.out / "cache" / "teacher_outputs",
+        folder if folder is not None else stage.out / "cache" / "teacher_outputs",
         m=m,
         memory_mb=cfg.cache_memory_mb,
         progress=stage.options.progress,
@@ -137,6 +145,64 @@ def run_students(
                 entry["scratch"] = f"{base}-scratch" if cfg.scratch else None
             results[name] = entry
     return results
+
+
+def distill_run(
+    run_dir: Path,
+    overrides: list[str] | None = None,
+    *,
+    seed: int | None = None,
+    out: Path | None = None,
+    update_metrics: bool = True,
+) -> dict[str, dict[str, Any]]:
+    """``recdistill distill``: train students from the teacher saved in a run folder.
+
+    The run's own config (``config.json``) with ``overrides`` (``distill.*``
+    keys) says which students and recipes; data and split are the run's saved
+    ones, so the students see exactly what the teacher saw. Artifacts go to
+    ``out/models`` (default: the run folder); with ``update_metrics`` the new
+    entries (and the distillation ratios) are merged into ``metrics.json``.
+    The teacher cache is shared in ``RUN_DIR/cache``. Returns the new entries.
+    """
+    from recdistill.pipeline import Stage  # the pipeline's stage context
+    from recdistill.runfolder import RunFolder
+
+    dist.init_from_env()
+    run = RunFolder.open(run_dir)
+    config_file = run_dir / "config.json"
+    if not config_file.exists():
+        raise UserError(f"{config_file}: not found (the run folder lacks its config)")
+    tree = apply_overrides(json.loads(config_file.read_text("utf-8")), overrides or [])
+    if seed is not None:
+        tree["seed"] = seed
+    cfg = parse_config(tree, str(config_file))
+    kd = cfg.distill if cfg.distill is not None else DistillConfig()
+    models = run.metrics.get("models", {})
+    teachers = [n for n, m in models.items() if m.get("role") == "teacher"]
+    if not teachers:
+        raise UserError(f"{run_dir}: the run has no teacher to distil from")
+    teacher_name = teachers[0]
+    teacher = run.model(teacher_name)
+    ds, split = run.dataset_and_split()
+    target = out if out is not None else run_dir
+    options = FitOptions(seed=cfg.seed, device=cfg.device, threads=cfg.threads, out_dir=target)
+    stage = Stage(cfg, ds, split, options, target)
+    cache = teacher_outputs(kd, teacher, stage, run_dir / "cache" / "teacher_outputs")
+    if not dist.is_main():
+        dist.barrier()
+        return {}
+    taken = {n for n, m in models.items() if m.get("role") != "student"}
+    with dist.local():
+        entries = run_students(stage, kd, teacher, teacher_name, cache, taken)
+    if update_metrics:
+        doc = dict(run.metrics)
+        doc["models"] = {**models, **entries}
+        k = sorted(doc.get("k", [10]))[0]
+        doc["distillation"] = distillation_rows(doc["models"], k=k)
+        (run_dir / "metrics.json").write_text(json.dumps(doc, indent=2), encoding="utf-8")
+        print_ratios(doc["distillation"], k=k)
+    dist.barrier()
+    return entries
 
 
 def distillation_rows(models: dict[str, dict[str, Any]], k: int = 10) -> list[dict[str, Any]]:

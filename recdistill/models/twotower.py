@@ -120,18 +120,22 @@ class TwoTower(SequentialModel):
         n = np.minimum(counts, cap)  # items read per row (tokens: BOS + n)
         table, bos = w["items"], w["bos"]
         vecs = table[items]
-        # uniform mean over BOS + items
-        mean = np.zeros((b, table.shape[1]), dtype=np.float32)
-        np.add.at(mean, rows, vecs)
-        mean = (mean + bos) / (n + 1)[:, None]
-        # recency: decay ** steps back (BOS is n steps back), normalised
+        # Items are grouped by row, in order: per-row sums are segment sums.
+        nonempty = np.flatnonzero(n > 0)
+        starts = np.concatenate([[0], np.cumsum(n)[:-1]])[nonempty]
         decay = np.float32(self.config.decay)
         wi = decay ** back.astype(np.float32)
         wb = decay ** n.astype(np.float32)
-        recent = np.zeros_like(mean)
-        np.add.at(recent, rows, vecs * wi[:, None])
-        recent += wb[:, None] * bos
-        recent /= (np.bincount(rows, weights=wi, minlength=b) + wb)[:, None]
+        sums = np.zeros((b, table.shape[1]), dtype=np.float32)
+        weighted = np.zeros_like(sums)
+        norm = wb.copy()
+        if len(nonempty):
+            sums[nonempty] = np.add.reduceat(vecs, starts, axis=0)
+            weighted[nonempty] = np.add.reduceat(vecs * wi[:, None], starts, axis=0)
+            norm[nonempty] += np.add.reduceat(wi, starts)
+        # uniform mean over BOS + items; recency: decay ** steps back (BOS: n steps back)
+        mean = (sums + bos) / (n + 1)[:, None]
+        recent = (weighted + wb[:, None] * bos) / norm[:, None]
         last = np.tile(bos, (b, 1))
         latest = back == 0
         last[rows[latest]] = vecs[latest]
