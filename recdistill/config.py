@@ -169,6 +169,11 @@ class DistillConfig(Strict):
         "online: the teacher runs on every student batch (exact logits, representations).",
     )
     top_m: int = Field(100, ge=1, description="Teacher items kept per position.")
+    quantize: list[Literal["int8", "float16"]] = Field(
+        default_factory=list,
+        description="Post-training precisions: each twotower student is also served and "
+        "evaluated from int8 (per-row scales) or float16 weights, as NAME-int8 / NAME-float16.",
+    )
     cache_memory_mb: float = Field(
         256.0, gt=0, description="Bound on the teacher logits held at once while caching."
     )

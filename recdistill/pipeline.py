@@ -208,33 +208,37 @@ def fit_select_test(
         final, train_seconds = sel.model, sel.fit_seconds
     if not dist.is_main():
         return final, {}
-    test = evaluate(final, stage.test_task, ev.k, mask_seen=ev.mask_seen, batch_size=ev.batch_size)
-    eff = measure(final, stage.split.train_valid, n_users=ev.latency_users)
-    final.save(model_dir)
     entry: dict[str, Any] = {
         "role": role,
         "kind": spec.kind,
         "kd": None,
-        **eff.as_dict(),
+        **test_and_save(stage, final, name, role),
         "train_seconds": train_seconds,
-        "metrics": _metric_block(test, ev.k),
         "val_metrics": _metric_block(sel.val_metrics, ev.k),
         "selected_params": sel.params,
         "trials": sel.trials,
         "refit_on_train_valid": refit,
     }
-    extra = final.meta()
-    if "encoder_bytes" in extra:
-        entry["encoder_bytes"] = extra["encoder_bytes"]
-    log.info(
-        "%s (%s): test %s %.4f (valid %.4f)",
-        name,
-        role,
-        ev.select_metric,
-        test.get(ev.select_metric, float("nan")),
-        sel.val_metrics.get(ev.select_metric, float("nan")),
-    )
     return final, entry
+
+
+def test_and_save(stage: Stage, model: Recommender, name: str, role: str) -> dict[str, Any]:
+    """Test once (full ranking), measure size and latency, save to ``OUT/models/NAME``.
+
+    Returns the ``metrics``, efficiency and ``encoder_bytes`` fields of an entry.
+    """
+    ev = stage.cfg.evaluation
+    test = evaluate(model, stage.test_task, ev.k, mask_seen=ev.mask_seen, batch_size=ev.batch_size)
+    eff = measure(model, stage.split.train_valid, n_users=ev.latency_users)
+    model.save(stage.out / "models" / name)
+    out: dict[str, Any] = {**eff.as_dict(), "metrics": _metric_block(test, ev.k)}
+    extra = model.meta()
+    if "encoder_bytes" in extra:
+        out["encoder_bytes"] = extra["encoder_bytes"]
+    log.info(
+        "%s (%s): test %s %.4f", name, role, ev.select_metric, test.get(ev.select_metric, 0.0)
+    )
+    return out
 
 
 def _check_names(specs: list[ModelSpec], taken: set[str]) -> None:

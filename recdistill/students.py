@@ -30,6 +30,7 @@ from recdistill.distill.mixer import KDMixer
 from recdistill.errors import ConfigError, UserError
 from recdistill.models._seqmodel import SequentialModel
 from recdistill.models.base import FitOptions, Recommender
+from recdistill.models.twotower import TwoTower
 from recdistill.train import dist
 
 log = logging.getLogger("recdistill")
@@ -133,7 +134,7 @@ def run_students(
                 handle = Distillation(recipe, teacher, cache, top_m=cfg.top_m)
                 st = replace(stage, options=replace(stage.options, distill=handle))
                 kd = KDMixer.from_config(recipe, student_dim=8, teacher_dim=8, n_items=2).kd_name
-            _, entry = fit_select_test(st, one, role="student", refit_default=False)
+            model, entry = fit_select_test(st, one, role="student", refit_default=False)
             if not entry:
                 continue
             entry["kd"] = kd
@@ -144,7 +145,36 @@ def run_students(
                 entry["teacher_outputs"] = cfg.teacher_outputs
                 entry["scratch"] = f"{base}-scratch" if cfg.scratch else None
             results[name] = entry
+            results.update(quantized_entries(stage, cfg, model, name, entry))
     return results
+
+
+def quantized_entries(
+    stage: Any, cfg: DistillConfig, model: Recommender, name: str, entry: dict[str, Any]
+) -> dict[str, dict[str, Any]]:
+    """``NAME-int8`` / ``NAME-float16``: the fitted student served from fewer bits, tested."""
+    from recdistill.pipeline import test_and_save
+
+    if not cfg.quantize:
+        return {}
+    if not isinstance(model, TwoTower):
+        log.info("%s: quantize applies to twotower students; %s kept as is", name, model.kind)
+        return {}
+    out: dict[str, dict[str, Any]] = {}
+    for precision in cfg.quantize:
+        qname = f"{name}-{precision}"
+        q = model.quantized(precision)
+        keep = ("role", "kind", "kd", "student", "teacher", "recipe", "teacher_outputs", "scratch")
+        shared: dict[str, Any] = {k: entry[k] for k in keep if k in entry}
+        out[qname] = {
+            **shared,
+            **test_and_save(stage, q, qname, "student"),
+            "precision": precision,
+            "quantized_from": name,
+            "train_seconds": entry["train_seconds"],
+            "val_metrics": entry["val_metrics"],
+        }
+    return out
 
 
 def distill_run(

@@ -54,6 +54,7 @@ def small_config(tmp_path: Path, files: tuple[Path, Path]) -> Path:
             ],
             "recipes": {"rd": {"methods": {"rd": {"k": 5}}, "alpha": 0.5}},
             "top_m": 20,
+            "quantize": ["int8"],
         },
         "baselines": [
             {"kind": "popularity"},
@@ -81,14 +82,14 @@ def test_run_writes_metrics_per_contract(
     source_users = set(np.loadtxt(demo_files[0], delimiter=",", skiprows=1, dtype=str)[:, 0])
     assert ds["sample_users"] and set(ds["sample_users"]) <= source_users
     assert m["k"] == [5, 10]
-    students = {"student-scratch", "student-rd"}
+    students = {"student-scratch", "student-rd", "student-scratch-int8", "student-rd-int8"}
     assert set(m["models"]) == {"teacher", "popularity", "ease", "ials", *students}
     assert m["models"]["teacher"]["role"] == "teacher"
     assert m["models"]["teacher"]["refit_on_train_valid"] is False
     for name, entry in m["models"].items():
         role = "student" if name in students else "baseline"
         assert entry["role"] == ("teacher" if name == "teacher" else role)
-        assert entry["kd"] == ("rd" if name == "student-rd" else None)
+        assert entry["kd"] == ("rd" if name.startswith("student-rd") else None)
         assert entry["params"] > 0 and entry["serving_bytes"] > 0
         assert entry["latency_ms_per_user"] > 0 and entry["train_seconds"] >= 0
         for k in (5, 10):
@@ -99,6 +100,9 @@ def test_run_writes_metrics_per_contract(
     assert m["models"]["student-rd"]["recipe"]["methods"] == {"rd": {"k": 5}}
     rows = {r["model"]: r for r in m["distillation"]}
     assert set(rows) == students and rows["student-scratch"]["kd"] is None
+    int8 = m["models"]["student-rd-int8"]
+    assert int8["precision"] == "int8" and int8["quantized_from"] == "student-rd"
+    assert int8["serving_bytes"] < 0.4 * m["models"]["student-rd"]["serving_bytes"]
     row = rows["student-rd"]
     assert row["kd"] == "rd" and row["scratch"] == "student-scratch"
     t, st = m["models"]["teacher"], m["models"]["student-rd"]
@@ -128,7 +132,9 @@ def test_saved_artifacts_reproduce_test_metrics(
         "ials",
         "popularity",
         "student-rd",
+        "student-rd-int8",
         "student-scratch",
+        "student-scratch-int8",
         "teacher",
     ]
     code, stdout, _ = cli("evaluate", out, "--k", "10")

@@ -265,3 +265,31 @@ def test_two_tower_fast_scoring_matches_the_network(
     np.testing.assert_allclose(fast, slow, rtol=1e-4, atol=1e-4)
     loaded = load_model(model.save(tmp_path / "tt"))
     np.testing.assert_allclose(loaded.score(batch), fast, rtol=1e-5, atol=1e-5)
+
+
+@pytest.mark.parametrize(("precision", "tol"), [("float16", 2e-2), ("int8", 0.1)])
+def test_quantized_two_tower_is_smaller_and_ranks_alike(
+    precision: str, tol: float, walk: tuple[TrainData, Histories, np.ndarray], tmp_path: Path
+) -> None:
+    from recdistill.models.twotower import TwoTower
+
+    data, hist, truth = walk
+    params = {k: v for k, v in SMALL.items() if k not in ("n_heads", "n_layers")}
+    model = build_model("twotower", params).fit(data, OPTS)
+    assert isinstance(model, TwoTower)
+    q = model.quantized(precision)  # type: ignore[arg-type]
+    table = q.state()["items"]
+    assert table.dtype == (np.int8 if precision == "int8" else np.float16)
+    # The item table and MLP shrink 4x (int8, plus one scale per row) or 2x (float16).
+    assert q.serving_bytes() < (0.35 if precision == "int8" else 0.6) * model.serving_bytes()
+    assert q.n_params() == model.n_params()
+    full, small = model.score(hist), q.score(hist)
+    scale = np.abs(full).max()
+    assert np.abs(full - small).max() <= tol * scale
+    hr_full = hit_rate(full, hist, truth)
+    assert hit_rate(small, hist, truth) >= hr_full - 0.03
+    loaded = load_model(q.save(tmp_path / precision))
+    assert isinstance(loaded, TwoTower) and loaded.precision == precision
+    np.testing.assert_array_equal(loaded.score(hist), small)
+    with pytest.raises(ConfigError, match="already quantized"):
+        q.quantized("int8")

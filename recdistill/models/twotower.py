@@ -15,9 +15,18 @@ pooling is a ``T x T`` weighted sum (cheap for ``T = max_len + 1``).
 
 Serving state: the item table, BOS, the MLP and LayerNorm (a few ``D x D``
 matrices): everything a request needs.
+
+Post-training quantization (:meth:`TwoTower.quantized`): ``int8`` stores the
+item table and the MLP matrices as int8 with one float32 scale per row
+(symmetric, ``w ~ q * scale``, ``|q| <= 127``); ``float16`` stores them in half
+precision. Vectors (BOS, biases, LayerNorm) stay float32. The quantized
+arrays are what the model keeps in memory and what ``serving_bytes`` counts;
+scoring widens them to float32 per request (``q . (int8 row) * scale``).
 """
 
 from __future__ import annotations
+
+from typing import Any, Literal
 
 import numpy as np
 import torch
@@ -25,9 +34,37 @@ from pydantic import Field
 from scipy import special
 from torch import nn
 
+from recdistill.errors import ConfigError
 from recdistill.models._sasrec_net import INIT_STD, SeqNet
 from recdistill.models._seqmodel import SeqTrainConfig, SequentialModel
 from recdistill.models.base import Histories, ModelConfig, register
+
+Precision = Literal["float32", "float16", "int8"]
+MATRICES = ("items", "w1", "w2")  # what quantization shrinks; the rest stays float32
+
+
+def quantize(arrays: dict[str, np.ndarray], precision: Precision) -> dict[str, np.ndarray]:
+    """The serving arrays in ``precision``: matrices as float16, or int8 + per-row scales."""
+    out: dict[str, np.ndarray] = {}
+    for name, a in arrays.items():
+        if name not in MATRICES or precision == "float32":
+            out[name] = a
+        elif precision == "float16":
+            out[name] = a.astype(np.float16)
+        else:
+            scale = np.abs(a).max(axis=1) / 127.0
+            scale[scale == 0] = 1.0
+            out[name] = np.clip(np.rint(a / scale[:, None]), -127, 127).astype(np.int8)
+            out[f"{name}.scale"] = scale.astype(np.float32)
+    return out
+
+
+def widen(arrays: dict[str, np.ndarray], name: str) -> np.ndarray:
+    """Matrix ``name`` as float32 (dequantized when stored as int8)."""
+    a = arrays[name]
+    if a.dtype == np.int8:
+        return a.astype(np.float32) * arrays[f"{name}.scale"][:, None]
+    return a.astype(np.float32, copy=False)
 
 
 class TwoTowerConfig(SeqTrainConfig):
@@ -98,6 +135,41 @@ class TwoTower(SequentialModel):
         super().__init__(config)
         self._np: dict[str, np.ndarray] = {}
         self._np_for: PooledNet | None = None
+        self.precision: Precision = "float32"
+
+    def quantized(self, precision: Precision) -> TwoTower:
+        """A copy serving from ``int8`` or ``float16`` weights (see the module docstring)."""
+        if precision not in ("float32", "float16", "int8"):
+            raise ConfigError(f"quantize: unknown precision '{precision}' (int8 | float16)")
+        if self.precision != "float32":
+            raise ConfigError("quantize: the model is already quantized")
+        out = TwoTower(self.config)
+        out.n_users, out.n_items = self.n_users, self.n_items
+        out.precision = precision
+        out._np = quantize(self._weights(), precision)
+        return out
+
+    def state(self) -> dict[str, np.ndarray]:
+        if self.precision == "float32":
+            return super().state()
+        return dict(self._np)
+
+    def load_state(self, state: dict[str, np.ndarray]) -> None:
+        if self.precision == "float32":
+            super().load_state(state)
+            return
+        self.net, self.members = None, []
+        self._np = {k: np.array(v) for k, v in state.items()}
+
+    def meta(self) -> dict[str, Any]:
+        return {**super().meta(), "precision": self.precision}
+
+    def load_meta(self, meta: dict[str, Any]) -> None:
+        self.precision = meta.get("precision", "float32")
+
+    def n_params(self) -> int:
+        """Stored weights (int8 and float16 ones included; scales are not parameters)."""
+        return int(sum(a.size for k, a in self.state().items() if not k.endswith(".scale")))
 
     def build_net(self, n_items: int, text: torch.Tensor | None = None) -> PooledNet:
         cfg = self.config
@@ -108,6 +180,7 @@ class TwoTower(SequentialModel):
         if self._solo:  # while training, the network may sit on an accelerator
             return super().score(batch)
         w = self._weights()
+        quantized = self.precision != "float32"
         b, cap = len(batch), self.config.max_len
         lengths = np.diff(batch.indptr)
         keep = (batch.items >= 0) & (batch.items < self.n_items)
@@ -119,7 +192,9 @@ class TwoTower(SequentialModel):
         rows, items, back = rows[take], items[take], back[take]
         n = np.minimum(counts, cap)  # items read per row (tokens: BOS + n)
         table, bos = w["items"], w["bos"]
-        vecs = table[items]
+        vecs = table[items].astype(np.float32)
+        if quantized and table.dtype == np.int8:
+            vecs *= w["items.scale"][items][:, None]
         # Items are grouped by row, in order: per-row sums are segment sums.
         nonempty = np.flatnonzero(n > 0)
         starts = np.concatenate([[0], np.cumsum(n)[:-1]])[nonempty]
@@ -139,16 +214,23 @@ class TwoTower(SequentialModel):
         last = np.tile(bos, (b, 1))
         latest = back == 0
         last[rows[latest]] = vecs[latest]
-        h = np.concatenate([mean, recent, last], axis=1) @ w["w1"].T + w["b1"]
+        w1, w2 = (widen(w, "w1"), widen(w, "w2")) if quantized else (w["w1"], w["w2"])
+        h = np.concatenate([mean, recent, last], axis=1) @ w1.T + w["b1"]
         h = 0.5 * h * (1.0 + special.erf(h / np.sqrt(2.0)))  # exact GELU, as torch's
-        q = recent + h @ w["w2"].T + w["b2"]
+        q = recent + h @ w2.T + w["b2"]
         q = (q - q.mean(axis=1, keepdims=True)) / np.sqrt(q.var(axis=1, keepdims=True) + 1e-5)
         q = q * w["ln_w"] + w["ln_b"]
-        out: np.ndarray = (q @ table.T).astype(np.float32, copy=False)
-        return out
+        if table.dtype == np.int8:  # (q . int8 row) * row scale
+            out: np.ndarray = (q @ table.T.astype(np.float32)) * w["items.scale"][None, :]
+        else:
+            out = q @ table.T.astype(np.float32, copy=False)
+        return out.astype(np.float32, copy=False)
 
     def _weights(self) -> dict[str, np.ndarray]:
-        """The serving weights as float32 numpy arrays (cached per network object)."""
+        """The serving weights as numpy arrays (float32 from the network, cached per
+        network object; a quantized model's own arrays)."""
+        if self.precision != "float32":
+            return self._np
         net = self.require_net()
         assert isinstance(net, PooledNet)
         if self._np_for is not net:
