@@ -57,10 +57,26 @@ SCRIPT = textwrap.dedent(
     model = build_model("sasrec", params).fit(
         data, FitOptions(seed=0, progress=False, out_dir=out, validate=validate))
     save_file(model.state(), str(out / f"state-rank{dist.rank()}.safetensors"))
+
+    # The teacher cache: every rank scores its share into the same files.
+    from recdistill.distill import Distillation, build_teacher_cache
+    cache = build_teacher_cache(model, data, out / "cache", m=10, progress=False)
     if dist.is_main():
-        (out / "result.json").write_text(json.dumps(
-            {"world": dist.world_size(), "val": model.report.best_value,
-             "final_val": validate(model)["ndcg@10"]}))
+        result = {"world": dist.world_size(), "val": model.report.best_value,
+                  "final_val": validate(model)["ndcg@10"]}
+        with dist.local():  # rank 0 alone: a reference cache and a distilled student
+            solo = build_teacher_cache(model, data, out / "solo", m=10, progress=False)
+            student = build_model("sasrec", {**params, "d_model": 8, "n_heads": 1, "epochs": 2})
+            handle = Distillation({"methods": {"listwise": {}}}, model, cache)
+            student.fit(data, FitOptions(seed=0, progress=False, distill=handle))
+        result["cache_ids_equal"] = float((cache.top_ids == solo.top_ids).mean())
+        result["cache_logits_diff"] = float(np.abs(
+            cache.top_logits.astype(float) - solo.top_logits.astype(float)).max())
+        result["cache_lse_diff"] = float(np.abs(cache.lse - solo.lse).max())
+        result["student_world"] = student.report.world_size
+        result["student_epochs"] = student.report.epochs_run
+        (out / "result.json").write_text(json.dumps(result))
+    dist.barrier()
     """
 )
 
@@ -107,6 +123,11 @@ def test_two_processes_train_like_one(tmp_path: Path) -> None:
     assert r2["val"] > 0.4, r2  # it trained (chance is ~0.05; the ceiling ~0.8)
     assert r2["val"] == pytest.approx(r2["final_val"], abs=1e-6)  # the best epoch was restored
     assert abs(r2["val"] - r1["val"]) <= 0.03 * r1["val"], (r1, r2)
+
+    # The sharded cache equals one process's; rank 0 then trains a student alone.
+    assert r2["cache_ids_equal"] >= 0.99 and r2["cache_logits_diff"] < 0.05, r2
+    assert r2["cache_lse_diff"] < 1e-3, r2
+    assert (r2["student_world"], r2["student_epochs"]) == (1, 2)
 
     log = json.loads((two / "train_log.json").read_text())
     assert log["world_size"] == 2 and log["epochs_run"] == 6
