@@ -6,11 +6,13 @@ Runs ``wrk`` (Debian package ``wrk``; ``scripts/setup --dev`` installs it) at
 1. a static-JSON Starlette endpoint (orjson bytes of a 10-item response),
    served by uvicorn with the same settings as ``recdistill serve``;
 2. ``GET /v1/users/{id}/recommendations?k=10&model=student`` of
-   ``recdistill serve RUN_DIR`` (requests rotate over ``--users`` users, so
-   after the first pass the per-user result cache answers);
+   ``recdistill serve RUN_DIR`` (requests rotate over ``--users`` users; the
+   load starts once the server's background warm-up has filled the result
+   cache, so these are cache hits: the answer a returning user gets);
 3. the same with ``model=teacher``;
 4. both again on a server started with ``--cache-size 0``: every request
-   runs the model (``student-nocache``, ``teacher-nocache``).
+   runs the model (``student-nocache``, ``teacher-nocache``; concurrent
+   requests for a slow model are scored in batches on its own thread).
 
 Prints requests/s, p50/p99 latency and errors for each, and the ratio of each
 endpoint's requests/s to the static endpoint's, measured in the same run.
@@ -108,6 +110,17 @@ def wait_ready(url: str, proc: subprocess.Popen[bytes], timeout: float = 120.0) 
     raise SystemExit(f"server not ready after {timeout:.0f}s: {url}")
 
 
+def wait_warm(base: str, timeout: float = 300.0) -> dict[str, Any]:
+    """/health once the server's background cache warm-up is over."""
+    deadline = time.monotonic() + timeout
+    while True:
+        with urllib.request.urlopen(f"{base}/health") as r:
+            health: dict[str, Any] = json.loads(r.read())
+        if not health["cache"]["warming"] or time.monotonic() > deadline:
+            return health
+        time.sleep(0.5)
+
+
 def stop(proc: subprocess.Popen[bytes]) -> None:
     if proc.poll() is None:
         proc.send_signal(signal.SIGINT)
@@ -186,8 +199,7 @@ def main() -> None:
             try:
                 wait_ready(f"http://127.0.0.1:{port}/health", server)
                 base = f"http://127.0.0.1:{port}"
-                with urllib.request.urlopen(f"{base}/health") as r:
-                    health = json.loads(r.read())
+                health = wait_warm(base)
                 for slot in ("student", "teacher"):
                     if slot not in health["models"]:
                         continue

@@ -151,6 +151,14 @@ def serve_cmd(
             help="Users whose top-100 lists are cached per model (0: score every request).",
         ),
     ] = 50_000,
+    warm: Annotated[
+        int,
+        typer.Option(
+            "--warm",
+            help="After start and each reload, precompute the lists of this many most "
+            "recently active users in the background (0: none).",
+        ),
+    ] = 10_000,
     sync: Annotated[
         bool | None,
         typer.Option(
@@ -172,6 +180,8 @@ def serve_cmd(
         raise UserError(f"--workers: expected at least 1, got {workers}")
     if cache_size < 0:
         raise UserError(f"--cache-size: expected 0 or more, got {cache_size}")
+    if warm < 0:
+        raise UserError(f"--warm: expected 0 or more, got {warm}")
     from recdistill.runfolder import RunFolder
 
     RunFolder.open(run_dir)
@@ -182,6 +192,7 @@ def serve_cmd(
         sync=sync,
         workers=workers,
         cache_size=cache_size,
+        warm=warm,
     )
     run_server(options, host=host, port=port)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -19,6 +20,7 @@ AUTH = {"Authorization": f"Bearer {TOKEN}"}
 
 
 def client_for(run: Path, token: str | None = TOKEN, **options: Any) -> TestClient:
+    options.setdefault("warm", 0)  # tests that want the warm-up ask for it
     return TestClient(create_app(ServeOptions(run_dir=run, **options), token=token or ""))
 
 
@@ -352,3 +354,21 @@ def test_cache_never_serves_a_stale_list(run_dir: Path) -> None:  # noqa: F811
         assert recs(cached, user, k=7) == recs(plain, user, k=7)
         assert ids(first)[0] not in ids(recs(cached, user, k=20))
     _ = items
+
+
+def test_warm_up_fills_the_cache_with_the_models_own_lists(run_dir: Path) -> None:  # noqa: F811
+    user = users_of(run_dir)[9]
+    with client_for(run_dir, warm=1000) as c, client_for(run_dir, cache_size=0) as plain:
+        deadline = time.monotonic() + 30
+        while c.get("/health").json()["cache"]["warming"] and time.monotonic() < deadline:
+            time.sleep(0.05)
+        cache = c.get("/health").json()["cache"]
+        assert cache["warmed"] >= 150 and cache["entries"] == cache["warmed"]
+        hits = cache["hits"]
+        for slot in ("student", "teacher"):
+            # Scored in a batch of 16 vs alone: the same list, scores equal to float32 rounding.
+            warm, alone = recs(c, user, k=10, model=slot), recs(plain, user, k=10, model=slot)
+            assert ids(warm) == ids(alone)
+            assert [it["score"] for it in warm["items"]] == pytest.approx(
+                [it["score"] for it in alone["items"]], rel=1e-5)
+        assert c.get("/health").json()["cache"]["hits"] == hits + 2

@@ -212,3 +212,46 @@ def test_parse_query_defaults_and_bounds() -> None:
         with pytest.raises(ServeError) as err:
             parse_query(bad)
         assert err.value.status == 422 and err.value.message.startswith(field)
+
+
+# -- batching ------------------------------------------------------------------------
+
+
+def test_batcher_scores_concurrent_requests_together_and_exactly() -> None:
+    import threading
+
+    from recdistill.models.base import Histories
+    from recdistill.serve.batcher import Batcher
+
+    calls: list[int] = []
+    gate = threading.Event()
+
+    def score(batch: Histories) -> np.ndarray:
+        gate.wait(5)  # hold the first call so the others queue up behind it
+        calls.append(len(batch))
+        out = np.zeros((len(batch), 5), np.float32)
+        for b in range(len(batch)):
+            out[b, batch.row(b)] = 1.0 + batch.users[b]
+        return out
+
+    batcher = Batcher(score, "test", max_batch=8)
+    futures = [batcher.submit(np.array([i % 5], np.int32), i) for i in range(10)]
+    gate.set()
+    rows = [f.result(timeout=5) for f in futures]
+    for i, row in enumerate(rows):
+        assert row.tolist() == [1.0 + i if j == i % 5 else 0.0 for j in range(5)]
+    assert sum(calls) == 10 and max(calls) > 1 and all(c <= 8 for c in calls)
+    batcher.close()
+
+
+def test_batcher_hands_failures_to_every_waiting_request() -> None:
+    from recdistill.serve.batcher import Batcher
+
+    def broken(batch: object) -> np.ndarray:
+        raise RuntimeError("model exploded")
+
+    batcher = Batcher(broken, "broken")
+    future = batcher.submit(np.array([0], np.int32), -1)
+    with pytest.raises(RuntimeError, match="exploded"):
+        future.result(timeout=5)
+    batcher.close()

@@ -14,6 +14,7 @@ import asyncio
 import hmac
 import logging
 import signal
+import threading
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -102,16 +103,19 @@ def create_app(options: ServeOptions, *, token: str | None = None) -> ServingApp
         hup = False
         try:
             loop.add_signal_handler(
-                signal.SIGHUP, lambda: asyncio.ensure_future(_reload(service, metrics, "SIGHUP"))
+                signal.SIGHUP,
+                lambda: asyncio.ensure_future(_reload(service, metrics, "SIGHUP", options.warm)),
             )
             hup = True
         except (NotImplementedError, RuntimeError, ValueError):
             pass  # not the main thread (tests), or no signals on this platform
+        start_warm(service, options.warm)
         try:
             yield
         finally:
             if hup:
                 loop.remove_signal_handler(signal.SIGHUP)
+            service.runtime.models.close()
             store.dispose()
 
     app = FastAPI(
@@ -282,7 +286,7 @@ def create_app(options: ServeOptions, *, token: str | None = None) -> ServingApp
         summary="Reload models from the run folder; switch atomically",
     )
     async def reload_models() -> Response:
-        return json_response(await _reload(service, metrics, "api"))
+        return json_response(await _reload(service, metrics, "api", options.warm))
 
     @app.get("/health", tags=["operations"])
     async def health() -> Response:
@@ -313,6 +317,8 @@ def create_app(options: ServeOptions, *, token: str | None = None) -> ServingApp
                     "entries": len(rt.cache),
                     "hits": rt.cache.hits,
                     "misses": rt.cache.misses,
+                    "warming": service.warming,
+                    "warmed": service.warmed,
                 },
                 "reloads": service.reloads,
                 "uptime_s": round(time.time() - service.started, 1),
@@ -375,7 +381,24 @@ def _unix(ts: int | datetime | None) -> int:
     return int(ts)
 
 
-async def _reload(service: Service, metrics: Metrics, why: str) -> dict[str, Any]:
+def start_warm(service: Service, users: int) -> None:
+    """Fill the result cache on a background thread (see :meth:`Service.warm`)."""
+    if users <= 0 or service.cache_size <= 0:
+        return
+
+    def run() -> None:
+        try:
+            service.warm(users)
+        except Exception:
+            log.exception("serve: cache warm-up failed (requests are scored as they come)")
+        finally:
+            service.warming = False
+
+    service.warming = True  # before the thread starts: /health never shows a gap
+    threading.Thread(target=run, name="cache-warm", daemon=True).start()
+
+
+async def _reload(service: Service, metrics: Metrics, why: str, warm: int) -> dict[str, Any]:
     try:
         result = await service.reload()
     except Exception as exc:
@@ -385,6 +408,7 @@ async def _reload(service: Service, metrics: Metrics, why: str) -> dict[str, Any
             raise
         raise ServeError(500, f"reload failed, previous models kept: {exc}") from None
     metrics.reloads.labels("ok").inc()
+    start_warm(service, warm)
     return result
 
 

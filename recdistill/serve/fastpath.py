@@ -18,7 +18,6 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 import orjson
-from starlette.concurrency import run_in_threadpool
 from starlette.types import Receive, Scope, Send
 
 from recdistill.serve.metrics import Metrics
@@ -126,13 +125,7 @@ class ServingApp:
             if len(user_id) > 256:
                 raise ServeError(422, "user_id: at most 256 characters")
             q = parse_query(scope.get("query_string", b""))
-            found = None if service.sync else service.cached(user_id, q)
-            if found is not None:
-                doc = found
-            elif service.needs_thread(q):
-                doc = await run_in_threadpool(service.for_user, user_id, q)
-            else:
-                doc = service.for_user(user_id, q)
+            doc = await service.for_user_async(user_id, q)
             self.metrics.recommendations.labels(q.model, doc["policy"]).inc()
             headers.append((b"x-model-version", doc["model_version"].encode()))
         except ServeError as exc:

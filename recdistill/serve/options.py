@@ -26,6 +26,8 @@ class ServeOptions:
         max_body_bytes: largest accepted request body.
         cache_size: users whose top-100 lists are kept per model slot (0: no cache);
             an event for a user invalidates that user's lists.
+        warm: after start (and each reload), compute the lists of this many users,
+            most recently active first, on a background thread (0: none).
     """
 
     run_dir: Path
@@ -35,6 +37,7 @@ class ServeOptions:
     workers: int = 1
     max_body_bytes: int = 256 * 1024
     cache_size: int = 50_000
+    warm: int = 10_000
 
     def store_url(self) -> str:
         from recdistill.serve.store import default_url

@@ -13,10 +13,13 @@ A model's version is the SHA-256 of its artifact files (``config.json`` +
 
 from __future__ import annotations
 
+import asyncio
+import dataclasses
 import hashlib
 import logging
+import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -26,6 +29,7 @@ import numpy as np
 from recdistill.errors import UserError
 from recdistill.models.base import Histories, Recommender
 from recdistill.runfolder import RunFolder
+from recdistill.serve.batcher import Batcher
 
 log = logging.getLogger("recdistill.serve")
 
@@ -48,6 +52,32 @@ class ServedModel:
     modified: str
     headline: dict[str, Any]
     latency_ms: float = 0.0
+    # Models are not promised to be thread-safe (a torch model may switch train/eval
+    # modes inside score()), so one model scores one request at a time.
+    lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    # Slow models score on their own thread, in batches of the requests waiting.
+    batcher: Batcher | None = field(default=None, repr=False)
+
+    def score(self, batch: Histories) -> np.ndarray:
+        """The model's ``B x I`` scores, one call at a time."""
+        with self.lock:
+            return self.model.score(batch)
+
+    def score_one(self, hist: np.ndarray, user: int) -> np.ndarray:
+        """One user's row of scores (blocking; any thread)."""
+        if self.batcher is not None:
+            return self.batcher.submit(hist, user).result()
+        return self.score(_one(hist, user))[0]
+
+    async def score_one_async(self, hist: np.ndarray, user: int) -> np.ndarray:
+        """One user's row: inline for a fast model, else awaited from the batcher."""
+        if self.batcher is None:
+            return self.score(_one(hist, user))[0]
+        return await asyncio.wrap_future(self.batcher.submit(hist, user))
+
+    def close(self) -> None:
+        if self.batcher is not None:
+            self.batcher.close()
 
     @property
     def inline(self) -> bool:
@@ -63,8 +93,14 @@ class ServedModel:
             "version": self.version,
             "artifact_modified": self.modified,
             "scoring_ms": round(self.latency_ms, 4),
-            "scored_on": "event loop" if self.inline else "worker thread",
+            "scored_on": "event loop" if self.inline else "batching thread",
         }
+
+
+def _one(hist: np.ndarray, user: int) -> Histories:
+    return Histories(
+        np.asarray([user], dtype=np.int64), np.asarray([0, hist.size], dtype=np.int64), hist
+    )
 
 
 @dataclass
@@ -78,6 +114,11 @@ class ServedModels:
 
     def slots(self) -> list[ServedModel]:
         return [m for m in (self.student, self.teacher) if m is not None]
+
+    def close(self) -> None:
+        """Stop the scoring threads (after the requests already queued)."""
+        for m in self.slots():
+            m.close()
 
 
 def artifact_version(folder: Path) -> tuple[str, str]:
@@ -150,7 +191,7 @@ def load_models(run: RunFolder, override: str | None = None) -> ServedModels:
         if name is None:
             continue
         if name in loaded:  # the same artifact in both slots
-            loaded[slot] = ServedModel(**{**loaded[name].__dict__, "slot": slot})
+            loaded[slot] = dataclasses.replace(loaded[name], slot=slot, lock=loaded[name].lock)
             continue
         entry = models.get(name, {})
         version, modified = artifact_version(run.path / "models" / name)
@@ -167,6 +208,8 @@ def load_models(run: RunFolder, override: str | None = None) -> ServedModels:
             headline=headline(entry),
         )
         served.latency_ms = _measure(model)
+        if not served.inline:
+            served.batcher = Batcher(served.score, name)
         loaded[slot] = loaded[name] = served
     return ServedModels(loaded["student"], loaded.get("teacher"), note)
 

@@ -21,8 +21,9 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from starlette.concurrency import run_in_threadpool
 
-from recdistill.models.base import Histories
+from recdistill.serve.batcher import stack
 from recdistill.serve.cache import TOP_N, Entry
 from recdistill.serve.registry import ServedModel
 from recdistill.serve.state import Runtime, build_runtime
@@ -51,6 +52,19 @@ class Query:
     exclude_seen: bool = True
 
 
+@dataclass(frozen=True)
+class Pending:
+    """A request that needs the model: everything to finish it once the row is scored."""
+
+    rt: Runtime
+    served: ServedModel
+    q: Query
+    user_id: str
+    u: int
+    hist: np.ndarray
+    mu: int
+
+
 class Service:
     """Holds the current :class:`Runtime` (one reference, swapped on reload)."""
 
@@ -71,6 +85,8 @@ class Service:
         self.runtime: Runtime = build_runtime(run_dir, store, model=model, cache_size=cache_size)
         self.started = time.time()
         self.reloads = 0
+        self.warmed = 0
+        self.warming = False
         self._reload_lock = asyncio.Lock()
 
     # -- recommendations -------------------------------------------------------
@@ -82,30 +98,14 @@ class Service:
             raise ServeError(422, f"model must be 'student' or 'teacher', got '{name}'")
         return served
 
-    def needs_thread(self, q: Query) -> bool:
-        """Whether computing an answer may block (a database read or a slow model)."""
-        if self.sync:
-            return True
-        served = self.runtime.models.get(q.model)
-        return served is not None and not served.inline
+    def begin(self, user_id: str, q: Query, *, catch_up: bool = False) -> dict[str, Any] | Pending:
+        """The answer when no model has to run (fallback, cache hit), else what to score.
 
-    def cached(self, user_id: str, q: Query) -> dict[str, Any] | None:
-        """The answer without scoring, when it is cheap: the fallback or a cache hit.
-
-        None: the model must run (:meth:`for_user`). Never reads the database.
+        ``catch_up`` first reads events other processes committed (a database read).
         """
         rt = self.runtime
         served = self.slot(rt, q.model)
-        u = rt.users.index.get(user_id)
-        length = rt.users.length(u) if u is not None else 0
-        if u is None or length == 0:
-            return self._fallback(rt, served, q, user_id=user_id)
-        return self._from_cache(rt, served, q, u, length, user_id)
-
-    def for_user(self, user_id: str, q: Query) -> dict[str, Any]:
-        rt = self.runtime
-        served = self.slot(rt, q.model)
-        if self.sync:
+        if catch_up:
             rt.users.catch_up(self.store, rt.catalogue)
         u = rt.users.index.get(user_id)
         hist = rt.users.history(u) if u is not None else None
@@ -115,16 +115,41 @@ class Service:
         if hit is not None:
             return hit
         mu = rt.users.model_user(u, served.model.n_users)
-        scores = self._scores(served, hist, mu, q.exclude_seen)
+        return Pending(rt, served, q, user_id, u, hist, mu)
+
+    def finish(self, p: Pending, row: np.ndarray) -> dict[str, Any]:
+        """The answer from the user's row of scores (fills the cache)."""
+        rt, served, q = p.rt, p.served, p.q
+        scores = np.array(row, dtype=np.float32, copy=True)
+        if q.exclude_seen:
+            scores[p.hist] = -np.inf
         if rt.cache.size > 0:
             ids, vals = top_row(scores, TOP_N)
-            entry = Entry(int(hist.size), ids.astype(np.int32), vals, ids.size < TOP_N)
-            rt.cache.put((served.slot, u, q.exclude_seen), entry)
-            answer = self._from_entry(rt, served, q, entry, user_id)
+            entry = Entry(int(p.hist.size), ids.astype(np.int32), vals, ids.size < TOP_N)
+            rt.cache.put((served.slot, p.u, q.exclude_seen), entry)
+            answer = self._from_entry(rt, served, q, entry, p.user_id)
             if answer is not None:
                 return answer
         ids, vals = top_row(self._mask(rt, scores, q), q.k)
-        return self._response(rt, served, q, "known_user", ids, vals, user_id)
+        return self._response(rt, served, q, "known_user", ids, vals, p.user_id)
+
+    def for_user(self, user_id: str, q: Query) -> dict[str, Any]:
+        """Top-k for a user (blocking: call from a worker thread)."""
+        got = self.begin(user_id, q, catch_up=self.sync)
+        if not isinstance(got, Pending):
+            return got
+        return self.finish(got, got.served.score_one(got.hist, got.mu))
+
+    async def for_user_async(self, user_id: str, q: Query) -> dict[str, Any]:
+        """Top-k for a user from the event loop: never blocks it on the database or a
+        slow model (those go to a worker thread or the model's batching thread)."""
+        if self.sync:
+            got = await run_in_threadpool(self.begin, user_id, q, catch_up=True)
+        else:
+            got = self.begin(user_id, q)
+        if not isinstance(got, Pending):
+            return got
+        return self.finish(got, await got.served.score_one_async(got.hist, got.mu))
 
     def _from_cache(
         self, rt: Runtime, served: ServedModel, q: Query, u: int, length: int, user_id: str
@@ -143,22 +168,6 @@ class Service:
             return None  # the filters removed too much: score the full catalogue
         return self._response(rt, served, q, "known_user", ids[: q.k], vals[: q.k], user_id)
 
-    @staticmethod
-    def _scores(served: ServedModel, hist: np.ndarray, model_user: int, exclude_seen: bool
-                ) -> np.ndarray:
-        """One row of scores (a fresh float32 array), the history masked if asked."""
-        batch = Histories(
-            np.asarray([model_user], dtype=np.int64),
-            np.asarray([0, hist.size], dtype=np.int64),
-            hist,
-        )
-        # score() is the contract; masking and top-k of one row are done here, without
-        # the batch machinery of recommend() (same result, same tie order).
-        scores = np.array(served.model.score(batch)[0], dtype=np.float32, copy=True)
-        if exclude_seen:
-            scores[hist] = -np.inf
-        return scores
-
     def for_history(self, item_ids: Sequence[str], q: Query) -> dict[str, Any]:
         rt = self.runtime
         served = self.slot(rt, q.model)
@@ -169,7 +178,10 @@ class Service:
             raise ServeError(422, f"history: unknown item id(s) {shown}")
         if idx.size == 0:
             return self._fallback(rt, served, q, user_id=None)
-        scores = self._scores(served, idx.astype(np.int32), -1, q.exclude_seen)
+        hist = idx.astype(np.int32)
+        scores = np.array(served.score_one(hist, -1), dtype=np.float32, copy=True)
+        if q.exclude_seen:
+            scores[hist] = -np.inf
         ids, vals = top_row(self._mask(rt, scores, q), q.k)
         return self._response(rt, served, q, "history", ids, vals, None)
 
@@ -222,6 +234,43 @@ class Service:
             "items": items,
         }
 
+    # -- warm-up ---------------------------------------------------------------
+    def warm(self, limit: int, batch: int = 16) -> int:
+        """Fill the cache for up to ``limit`` users, most recently active first.
+
+        Runs on a background thread after start and after each reload; scores in
+        small batches, so live requests wait at most one batch for the model. Stops
+        early when a reload replaces the runtime. Returns the lists computed.
+        """
+        rt = self.runtime
+        if rt.cache.size <= 0 or limit <= 0:
+            return 0
+        users = rt.users.recent_first(min(limit, rt.cache.size))
+        t0 = time.perf_counter()
+        done = 0
+        seen: set[str] = set()
+        for served in rt.models.slots():
+            if served.name in seen and served.slot == "teacher":
+                continue
+            seen.add(served.name)
+            for start in range(0, len(users), batch):
+                if self.runtime is not rt:
+                    return done
+                chunk = users[start : start + batch]
+                hists = [rt.users.history(int(u)) for u in chunk]
+                mus = [rt.users.model_user(int(u), served.model.n_users) for u in chunk]
+                scores = served.score(stack(hists, mus))
+                for row, u, hist in zip(scores, chunk, hists, strict=True):
+                    row = np.array(row, dtype=np.float32, copy=True)
+                    row[hist] = -np.inf
+                    ids, vals = top_row(row, TOP_N)
+                    entry = Entry(int(hist.size), ids.astype(np.int32), vals, ids.size < TOP_N)
+                    rt.cache.put((served.slot, int(u), True), entry)
+                    done += 1
+        self.warmed = done
+        log.info("serve: cache warmed with %d lists in %.1fs", done, time.perf_counter() - t0)
+        return done
+
     # -- events ----------------------------------------------------------------
     def check_event(self, item_id: str) -> None:
         if self.runtime.catalogue.items.get(item_id) < 0:
@@ -247,8 +296,6 @@ class Service:
     # -- reload ----------------------------------------------------------------
     async def reload(self) -> dict[str, Any]:
         """Rebuild from the run folder off the event loop, then swap one reference."""
-        from starlette.concurrency import run_in_threadpool
-
         async with self._reload_lock:
             old = self.runtime
             new = await run_in_threadpool(
@@ -260,6 +307,7 @@ class Service:
                 cache_size=self.cache_size,
             )
             self.runtime = new
+            old.models.close()  # their threads finish the requests already queued
             if new.users is not old.users:
                 # Events committed while the new users were being read.
                 await run_in_threadpool(new.users.catch_up, self.store, new.catalogue)

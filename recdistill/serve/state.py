@@ -44,7 +44,12 @@ class Users:
     """Per-user item-index histories; safe to read from any thread."""
 
     def __init__(
-        self, ids: list[str], items: np.ndarray, indptr: np.ndarray, counts: np.ndarray
+        self,
+        ids: list[str],
+        items: np.ndarray,
+        indptr: np.ndarray,
+        counts: np.ndarray,
+        last_time: np.ndarray | None = None,
     ) -> None:
         self.n_base = len(ids)
         self.ids = list(ids)
@@ -53,6 +58,7 @@ class Users:
         self._ptr = indptr.astype(np.int64, copy=False)
         self.live: dict[int, list[int]] = {}  # user index -> items from events
         self.counts = counts.astype(np.int64, copy=True)  # popularity, for the fallback
+        self._last_time = last_time  # per run user: time of their newest interaction
         self.last_seq = 0
         self.gaps: dict[int, float] = {}
         self.applied = 0
@@ -74,6 +80,13 @@ class Users:
     def length(self, u: int) -> int:
         base = int(self._ptr[u + 1] - self._ptr[u]) if u < self.n_base else 0
         return base + len(self.live.get(u, ()))
+
+    def recent_first(self, limit: int) -> np.ndarray:
+        """Up to ``limit`` run users with a history, most recently active first."""
+        has = np.flatnonzero(np.diff(self._ptr) > 0)
+        if self._last_time is not None:
+            has = has[np.argsort(-self._last_time[has], kind="stable")]
+        return has[:limit]
 
     def model_user(self, u: int, n_model_users: int) -> int:
         """The user index a model sees: the run's index while the user has no live
@@ -164,7 +177,11 @@ def base_users(run: RunFolder) -> Users:
     table = run.table("train")
     for part in ("valid", "test"):
         table = table.concat(run.table(part))
-    return Users(run.users.to_list(), table.item, table.indptr(), table.item_counts())
+    ptr = table.indptr()
+    last = np.full(len(run.users), np.iinfo(np.int64).min, dtype=np.int64)
+    has = np.flatnonzero(np.diff(ptr) > 0)
+    last[has] = table.time[ptr[has + 1] - 1]
+    return Users(run.users.to_list(), table.item, ptr, table.item_counts(), last)
 
 
 def build_runtime(

@@ -1,0 +1,108 @@
+"""Dynamic batching: one thread per slow model scores the requests waiting for it together.
+
+A transformer's single-user pass is mostly per-operation overhead, so under
+concurrent load scoring the waiting users in one ``B x I`` call costs little
+more than scoring one. Requests queue their history; the model's thread
+takes whatever is waiting (up to ``max_batch``), scores it in one call and
+hands each request its row. With no concurrency a batch is one request and
+nothing waits for a timer.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+from collections.abc import Callable
+from concurrent.futures import Future
+from dataclasses import dataclass
+
+import numpy as np
+
+from recdistill.models.base import Histories
+
+log = logging.getLogger("recdistill.serve")
+
+
+def stack(hists: list[np.ndarray], users: list[int]) -> Histories:
+    """A :class:`Histories` batch from item-index arrays (one per row) and user indices."""
+    lengths = np.fromiter((h.size for h in hists), dtype=np.int64, count=len(hists))
+    indptr = np.zeros(len(hists) + 1, dtype=np.int64)
+    np.cumsum(lengths, out=indptr[1:])
+    items = np.concatenate(hists) if hists else np.zeros(0, np.int32)
+    return Histories(
+        np.asarray(users, dtype=np.int64), indptr, items.astype(np.int32, copy=False)
+    )
+
+
+@dataclass
+class _Job:
+    hist: np.ndarray
+    user: int
+    future: Future[np.ndarray]
+
+
+class Batcher:
+    """Scores single-user requests for one model in batches, on its own thread.
+
+    Args:
+        score: the model's ``score(Histories) -> B x I`` (called on this thread only,
+            so the model never runs two calls at once).
+        name: for the thread's name and logs.
+        max_batch: most requests scored in one call.
+    """
+
+    def __init__(
+        self, score: Callable[[Histories], np.ndarray], name: str, max_batch: int = 32
+    ) -> None:
+        self._score = score
+        self.max_batch = max_batch
+        self._queue: queue.SimpleQueue[_Job | None] = queue.SimpleQueue()
+        self.batches = 0
+        self.rows = 0
+        self._thread = threading.Thread(target=self._run, name=f"score-{name}", daemon=True)
+        self._thread.start()
+
+    def submit(self, hist: np.ndarray, user: int) -> Future[np.ndarray]:
+        """Queue one history; the future resolves to its row of scores (float32 ``[I]``)."""
+        future: Future[np.ndarray] = Future()
+        self._queue.put(_Job(hist, user, future))
+        return future
+
+    def close(self) -> None:
+        """Stop after the requests already queued are answered."""
+        self._queue.put(None)
+
+    def _run(self) -> None:
+        while True:
+            first = self._queue.get()
+            if first is None:
+                return
+            jobs = [first]
+            stop = False
+            while len(jobs) < self.max_batch:
+                try:
+                    nxt = self._queue.get_nowait()
+                except queue.Empty:
+                    break
+                if nxt is None:
+                    stop = True
+                    break
+                jobs.append(nxt)
+            self._answer(jobs)
+            if stop:
+                return
+
+    def _answer(self, jobs: list[_Job]) -> None:
+        batch = stack([j.hist for j in jobs], [j.user for j in jobs])
+        try:
+            scores = self._score(batch)
+        except Exception as exc:  # hand the failure to every waiting request
+            log.exception("serve: scoring a batch of %d failed", len(jobs))
+            for j in jobs:
+                j.future.set_exception(exc)
+            return
+        self.batches += 1
+        self.rows += len(jobs)
+        for i, j in enumerate(jobs):
+            j.future.set_result(np.array(scores[i], dtype=np.float32, copy=True))
