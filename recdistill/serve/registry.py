@@ -186,32 +186,41 @@ def load_models(run: RunFolder, override: str | None = None) -> ServedModels:
     """Load the student (and teacher) artifacts of ``run``; measure their scoring cost."""
     models: dict[str, dict[str, Any]] = run.metrics.get("models", {})
     student, teacher, note = choose(models, run.model_names(), override)
-    loaded: dict[str, ServedModel] = {}
-    for slot, name in (("student", student), ("teacher", teacher)):
-        if name is None:
-            continue
-        if name in loaded:  # the same artifact in both slots
-            loaded[slot] = dataclasses.replace(loaded[name], slot=slot, lock=loaded[name].lock)
-            continue
-        entry = models.get(name, {})
-        version, modified = artifact_version(run.path / "models" / name)
-        model = run.model(name)
-        served = ServedModel(
-            slot=slot,
-            name=name,
-            role=str(entry.get("role", "baseline")),
-            kind=str(entry.get("kind", model.kind)),
-            kd=entry.get("kd"),
-            model=model,
-            version=version,
-            modified=modified,
-            headline=headline(entry),
-        )
-        served.latency_ms = _measure(model)
-        if not served.inline:
-            served.batcher = Batcher(served.score, name)
-        loaded[slot] = loaded[name] = served
-    return ServedModels(loaded["student"], loaded.get("teacher"), note)
+    by_name: dict[str, ServedModel] = {}
+    by_slot: dict[str, ServedModel] = {}
+    try:
+        for slot, name in (("student", student), ("teacher", teacher)):
+            if name is None:
+                continue
+            if name in by_name:  # the same artifact in both slots: share its model and thread
+                by_slot[slot] = dataclasses.replace(by_name[name], slot=slot)
+                continue
+            by_slot[slot] = by_name[name] = _load(run, slot, name, models.get(name, {}))
+    except BaseException:
+        for m in by_name.values():
+            m.close()
+        raise
+    return ServedModels(by_slot["student"], by_slot.get("teacher"), note)
+
+
+def _load(run: RunFolder, slot: str, name: str, entry: dict[str, Any]) -> ServedModel:
+    version, modified = artifact_version(run.path / "models" / name)
+    model = run.model(name)
+    served = ServedModel(
+        slot=slot,
+        name=name,
+        role=str(entry.get("role", "baseline")),
+        kind=str(entry.get("kind", model.kind)),
+        kd=entry.get("kd"),
+        model=model,
+        version=version,
+        modified=modified,
+        headline=headline(entry),
+    )
+    served.latency_ms = _measure(model)
+    if not served.inline:
+        served.batcher = Batcher(served.score, name)
+    return served
 
 
 def headline(entry: dict[str, Any]) -> dict[str, Any]:

@@ -201,19 +201,29 @@ def build_runtime(
     key = data_key(run)
     catalogue = Catalogue.from_dataset(run.dataset)
     models = load_models(run, model)
-    if previous is not None and previous.data_key == key:
-        users = previous.users
-    else:
-        t0 = time.perf_counter()
-        users = base_users(run)
-        users.catch_up(store, catalogue)
-        log.info(
-            "serve: %d users, %d events from the store applied (%.2fs)",
-            len(users), users.applied, time.perf_counter() - t0,
-        )
-        if users.skipped:
-            log.warning(
-                "serve: skipped %d stored events of %d items not in this run's catalogue",
-                sum(users.skipped.values()), len(users.skipped),
-            )
+    try:
+        users = _users(run, store, catalogue, key, previous)
+    except BaseException:
+        models.close()  # no scoring threads left behind by a failed (re)load
+        raise
     return Runtime(run, catalogue, models, users, key, time.time(), ResultCache(cache_size))
+
+
+def _users(
+    run: RunFolder, store: EventStore, catalogue: Catalogue, key: str, previous: Runtime | None
+) -> Users:
+    if previous is not None and previous.data_key == key:
+        return previous.users
+    t0 = time.perf_counter()
+    users = base_users(run)
+    users.catch_up(store, catalogue)
+    log.info(
+        "serve: %d users, %d events from the store applied (%.2fs)",
+        len(users), users.applied, time.perf_counter() - t0,
+    )
+    if users.skipped:
+        log.warning(
+            "serve: skipped %d stored events of %d items not in this run's catalogue",
+            sum(users.skipped.values()), len(users.skipped),
+        )
+    return users
