@@ -167,6 +167,8 @@ def main() -> None:
     ap.add_argument("--threads", type=int, default=1, help="wrk threads")
     ap.add_argument("--users", type=int, default=500, help="distinct users requests rotate over")
     ap.add_argument("--json", type=Path, default=None, help="also write the results here")
+    ap.add_argument("--model", default=None,
+                    help="serve this saved model in the student slot (recdistill serve --model)")
     args = ap.parse_args()
     if shutil.which("wrk") is None:
         raise SystemExit("wrk not found: install it (apt-get install wrk, or scripts/setup --dev)")
@@ -193,7 +195,8 @@ def main() -> None:
             port = free_port()
             server = subprocess.Popen(
                 [str(RECDISTILL), "serve", str(args.run_dir), "--port", str(port),
-                 "--store", f"sqlite:///{tmp / f'events-{cache}.db'}", "--cache-size", cache],
+                 "--store", f"sqlite:///{tmp / f'events-{cache}.db'}", "--cache-size", cache,
+                 *(["--model", args.model] if args.model else [])],
                 env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
             )
             try:
