@@ -60,6 +60,26 @@ def run(
     typer.echo(f"metrics: {result.out_dir / 'metrics.json'}")
 
 
+@app.command("train")
+def train_cmd(
+    config: Annotated[Path, typer.Argument(help="Run config YAML.")],
+    out: Annotated[
+        Path, typer.Option("--out", help="Run folder for metrics and artifacts.")
+    ] = Path("runs/latest"),
+    set_: Annotated[
+        list[str] | None, typer.Option("--set", help="Override a config key: key.sub=value")
+    ] = None,
+) -> None:
+    """Train the teacher and the baselines (no students); `recdistill distill OUT` adds them."""
+    from recdistill.config import load_config
+    from recdistill.pipeline import run_pipeline
+
+    cfg = load_config(config, [*(set_ or []), "distill=null"])
+    result = run_pipeline(cfg, out)
+    typer.echo(f"metrics: {result.out_dir / 'metrics.json'}")
+    typer.echo(f"next: recdistill distill {result.out_dir}")
+
+
 @app.command("distill")
 def distill_cmd(
     run_dir: Annotated[Path, typer.Argument(help="A run folder with a trained teacher.")],

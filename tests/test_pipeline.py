@@ -200,3 +200,29 @@ def test_cli_usage_errors_are_one_line(cli: CliRunner, argv: tuple[str, ...], ne
     assert code == 2
     assert needle in err
     assert len(err.strip().splitlines()) == 1 and "Traceback" not in err
+
+
+def test_train_then_distill_stage_commands(
+    cli: CliRunner, tmp_path: Path, demo_files: tuple[Path, Path]
+) -> None:
+    """`train` leaves the students out; `distill RUN` adds them from the saved teacher."""
+    cfg = small_config(tmp_path, demo_files)
+    out = tmp_path / "run"
+    code, stdout, stderr = cli("train", cfg, "--out", out)
+    assert code == 0, stderr
+    assert f"recdistill distill {out}" in stdout
+    before = json.loads((out / "metrics.json").read_text())
+    assert {m["role"] for m in before["models"].values()} == {"teacher", "baseline"}
+    overrides = ["--set", "distill.recipes={hard: {methods: {hard: {k: 3}}}}", "--seed", "1"]
+    code, stdout, stderr = cli("distill", out, *overrides)
+    assert code == 0, stderr
+    after = json.loads((out / "metrics.json").read_text())
+    students = {n: m for n, m in after["models"].items() if m["role"] == "student"}
+    assert set(students) == {"student-scratch", "student-hard"}
+    assert students["student-hard"]["kd"] == "hard"
+    assert {r["model"] for r in after["distillation"]} == set(students)
+    # The teacher and baselines are untouched; the students' artifacts load.
+    assert after["models"]["teacher"] == before["models"]["teacher"]
+    assert RunFolder.open(out).model("student-hard").n_items == before["dataset"]["items"]
+    code, _, err = cli("distill", tmp_path / "nowhere")
+    assert code == 2 and "run folder not found" in err
