@@ -58,6 +58,7 @@ def run(
     cfg = load_config(config, set_ or [])
     result = run_pipeline(cfg, out)
     typer.echo(f"metrics: {result.out_dir / 'metrics.json'}")
+    typer.echo(f"report: {result.out_dir / 'report.html'}")
 
 
 @app.command("train")
@@ -78,6 +79,16 @@ def train_cmd(
     result = run_pipeline(cfg, out)
     typer.echo(f"metrics: {result.out_dir / 'metrics.json'}")
     typer.echo(f"next: recdistill distill {result.out_dir}")
+
+
+@app.command("report")
+def report_cmd(
+    run_dir: Annotated[Path, typer.Argument(help="A run folder (with metrics.json).")],
+) -> None:
+    """(Re-)render RUN_DIR/report.html from metrics.json and the training logs."""
+    from recdistill.report import write_report
+
+    typer.echo(f"report: {write_report(run_dir)}")
 
 
 @app.command("distill")
@@ -110,6 +121,7 @@ def demo(
 
     result = run_demo(out, quick=quick, seed=seed)
     typer.echo(f"metrics: {result.out_dir / 'metrics.json'}")
+    typer.echo(f"report: {result.out_dir / 'report.html'}")
 
 
 @app.command("evaluate")

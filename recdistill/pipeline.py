@@ -342,6 +342,9 @@ def run_pipeline(cfg: RunConfig, out: Path) -> RunResult:
     (out / "metrics.json").write_text(json.dumps(metrics, indent=2), encoding="utf-8")
     print_table(metrics)
     students.print_ratios(metrics["distillation"], k=metrics["k"][0])
+    from recdistill.report import write_report
+
+    log.info("report: %s", write_report(out))
     dist.barrier()
     return RunResult(out, metrics)
 

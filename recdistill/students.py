@@ -231,6 +231,9 @@ def distill_run(
         doc["distillation"] = distillation_rows(doc["models"], k=k)
         (run_dir / "metrics.json").write_text(json.dumps(doc, indent=2), encoding="utf-8")
         print_ratios(doc["distillation"], k=k)
+        from recdistill.report import write_report
+
+        write_report(run_dir)
     dist.barrier()
     return entries
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 from pathlib import Path
 
@@ -111,6 +112,12 @@ def test_run_writes_metrics_per_contract(
     )
     assert row["bytes_ratio"] == pytest.approx(st["serving_bytes"] / t["serving_bytes"])
     assert (out / "cache" / "teacher_outputs" / "meta.json").exists()
+    # The report: self-contained, with the plots.
+    page = (out / "report.html").read_text()
+    assert "report.html" in stdout
+    assert page.count("<svg") >= 3 and "student-rd" in page
+    assert not re.search(r"""(src|href)\s*=\s*["']?(https?:|//)""", page)
+    assert "http://" not in page and "https://" not in page
     assert m["models"]["ease"]["selected_params"]["l2"] in (10.0, 100.0)
     assert len(m["models"]["ease"]["trials"]) == 2
     # Learned models beat popularity on this structured data.
@@ -226,3 +233,20 @@ def test_train_then_distill_stage_commands(
     assert RunFolder.open(out).model("student-hard").n_items == before["dataset"]["items"]
     code, _, err = cli("distill", tmp_path / "nowhere")
     assert code == 2 and "run folder not found" in err
+
+
+def test_report_command_rerenders_and_rejects_bad_folders(
+    cli: CliRunner, tmp_path: Path, demo_files: tuple[Path, Path]
+) -> None:
+    cfg = small_config(tmp_path, demo_files)
+    out = tmp_path / "run"
+    assert cli("run", cfg, "--out", out)[0] == 0
+    (out / "report.html").unlink()
+    code, stdout, _ = cli("report", out)
+    assert code == 0 and (out / "report.html").exists() and "report.html" in stdout
+    code, _, err = cli("report", tmp_path / "missing")
+    assert code == 2 and "metrics.json" in err and len(err.strip().splitlines()) == 1
+    (tmp_path / "bad").mkdir()
+    (tmp_path / "bad" / "metrics.json").write_text("{not json")
+    code, _, err = cli("report", tmp_path / "bad")
+    assert code == 2 and "not valid JSON" in err
