@@ -165,10 +165,28 @@ def test_kill_9_loses_no_acknowledged_event_postgres(
     check_after_restart(run_dir, pg_url, acked, log)
 
 
-def test_sighup_reloads_the_model(run_dir: Path, tmp_path: Path) -> None:  # noqa: F811
+def test_sighup_reloads_the_model_without_dropping_requests(
+    run_dir: Path, tmp_path: Path  # noqa: F811
+) -> None:
     log = tmp_path / "server.log"
+    users = [str(u) for u in json.loads((run_dir / "data" / "dataset.json").read_text())["users"]]
     with server(run_dir, f"sqlite:///{tmp_path / 'e.db'}", log) as (proc, port):
         before = request(port, "GET", "/health")[1]["models"]["student"]
+        statuses: list[int] = []
+        versions: set[str] = set()
+        stop = threading.Event()
+
+        def read_forever() -> None:  # requests keep coming while the model is swapped
+            n = 0
+            while not stop.is_set():
+                status, doc = request(port, "GET", f"/v1/users/{users[n % 50]}/recommendations")
+                statuses.append(status)
+                versions.add(doc.get("model_version", "?") if status == 200 else "?")
+                n += 1
+
+        reader = threading.Thread(target=read_forever, daemon=True)
+        reader.start()
+        time.sleep(0.3)
         add_student(run_dir, "student_v2", source="teacher", kd="listwise", ndcg=0.9)
         proc.send_signal(signal.SIGHUP)
         deadline = time.monotonic() + 30
@@ -180,5 +198,10 @@ def test_sighup_reloads_the_model(run_dir: Path, tmp_path: Path) -> None:  # noq
         assert now["models"]["student"]["name"] == "student_v2", log.read_text()[-2000:]
         assert now["models"]["student"]["version"] != before["version"]
         assert now["reloads"] == 1 and proc.poll() is None
+        time.sleep(0.3)
+        stop.set()
+        reader.join(timeout=10)
+        assert statuses and set(statuses) == {200}, set(statuses)
+        assert versions == {before["version"], now["models"]["student"]["version"]}
         status, doc = request(port, "GET", "/v1/users/x/recommendations")
         assert status == 200 and doc["model_name"] == "student_v2"
