@@ -20,7 +20,6 @@ leaves the previous checkpoint intact.
 from __future__ import annotations
 
 import copy
-
 import logging
 import os
 from pathlib import Path
