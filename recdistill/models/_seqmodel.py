@@ -201,7 +201,10 @@ class SequentialModel(Recommender):
         modes = [m.training for m in nets]
         try:
             with torch.inference_mode():
-                tables = [m.eval().items() for m in nets]
+                for m in nets:
+                    if m.training:  # eval() walks every submodule: skip it when serving
+                        m.eval()
+                tables = [m.items() for m in nets]
                 for c in range(0, len(order), SCORE_CHUNK):
                     rows = torch.from_numpy(order[c : c + SCORE_CHUNK])
                     pos = last[rows]
@@ -214,7 +217,8 @@ class SequentialModel(Recommender):
                     out[rows.numpy()] = chunk.numpy()
         finally:
             for m, mode in zip(nets, modes, strict=True):
-                m.train(mode)
+                if mode:
+                    m.train(True)
         return out
 
     # -- artifacts -----------------------------------------------------------
