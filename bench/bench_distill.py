@@ -51,10 +51,16 @@ STUDENTS: dict[str, dict[str, Any]] = {
         "kind": "sasrec",
         "params": {"d_model": 32, "n_heads": 2, "n_layers": 2, "dropout": 0.2, "patience": 20},
     },
+    "sasrec-d24": {
+        "kind": "sasrec",
+        "params": {"d_model": 24, "n_heads": 2, "n_layers": 2, "dropout": 0.2, "patience": 20},
+    },
     "sasrec-d16": {
         "kind": "sasrec",
         "params": {"d_model": 16, "n_heads": 1, "n_layers": 2, "dropout": 0.2, "patience": 20},
     },
+    "twotower-d16": {"kind": "twotower", "params": {"d_model": 16, "patience": 20}},
+    "twotower-d24": {"kind": "twotower", "params": {"d_model": 24, "patience": 20}},
     "twotower-d32": {"kind": "twotower", "params": {"d_model": 32, "patience": 20}},
     "twotower-d64": {"kind": "twotower", "params": {"d_model": 64, "patience": 20}},
 }

@@ -90,6 +90,24 @@ def test_cache_holds_the_teachers_exact_top_m_without_history(
         assert not history & set(row)
 
 
+def test_cache_of_an_ensemble_teacher_holds_its_mean_log_probabilities(tmp_path: Path) -> None:
+    data = walks(n_users=30)
+    teacher = build_model("sasrec", {**TEACHER, "epochs": 2, "ensemble": 2}).fit(data, OPTS)
+    assert isinstance(teacher, SASRec) and len(teacher.members) == 2
+    cache = build_teacher_cache(teacher, data, tmp_path / "c", m=5, progress=False)
+    # A user's last position, scored through the model's own ensemble path.
+    u = 3
+    lo, hi = int(data.indptr[u]), int(data.indptr[u + 1])
+    prefix = data.interactions.item[lo : hi - 1]
+    scores = teacher.score(Histories.from_lists([prefix.tolist()]))[0]
+    full_lse = float(torch.logsumexp(torch.from_numpy(scores), dim=0))
+    scores[prefix] = -np.inf
+    ids, logits, lse = cache.lookup(torch.tensor([hi - 1]))
+    assert float(lse[0]) == pytest.approx(full_lse, abs=1e-4)
+    np.testing.assert_array_equal(ids[0].numpy(), np.argsort(-scores, kind="stable")[:5])
+    np.testing.assert_allclose(logits[0].numpy(), np.sort(scores)[::-1][:5], atol=2e-2)
+
+
 def test_history_mask_marks_exactly_the_prefix() -> None:
     items = np.array([3, 1, 4, 1, 5, 9, 2])
     indptr = np.array([0, 4, 4, 7])  # user 0: 3 1 4 1; user 1: none; user 2: 5 9 2
@@ -107,9 +125,9 @@ def test_cache_generation_is_memory_bounded_and_reused(
     seen: list[int] = []
     real = cache_module._score_rows
 
-    def spy(net: Any, table: Any, windows: Any, rows: np.ndarray, *args: Any) -> None:
+    def spy(members: Any, windows: Any, rows: np.ndarray, *args: Any) -> None:
         seen.append(int(windows.length[rows].sum()))
-        real(net, table, windows, rows, *args)
+        real(members, windows, rows, *args)
 
     monkeypatch.setattr(cache_module, "_score_rows", spy)
     folder = tmp_path / "c"

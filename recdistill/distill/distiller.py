@@ -37,7 +37,7 @@ from torch import nn
 
 from recdistill.distill.base import KDInputs
 from recdistill.distill.mixer import KDMixer
-from recdistill.distill.teacher_cache import TeacherCache, history_mask
+from recdistill.distill.teacher_cache import TeacherCache, history_mask, teacher_logits
 from recdistill.errors import ConfigError
 from recdistill.models._sasrec_net import SeqNet
 from recdistill.models._seqmodel import SeqTrainer, SequentialModel
@@ -213,20 +213,18 @@ class KDTrainer(EpochTrainer):
         seen: torch.Tensor,
         student_repr: torch.Tensor,
     ) -> KDInputs:
-        """The teacher run on the batch's inputs (no input dropout): exact logits, its queries."""
-        net = self.teacher_net
-        device = next(net.parameters()).device
-        was_training = net.training
-        net.eval()
+        """The teacher run on the batch's inputs (no input dropout): exact logits (an
+        ensemble's mean log-probabilities) and its first network's queries."""
+        nets = self.handle.teacher.members or [self.teacher_net]
+        modes = [net.training for net in nets]
         try:
-            table = net.items()
-            inputs = batch.inputs.to(device)
-            hidden = net.encode(net.embed(inputs, table))
-            mask = (batch.targets != IGNORE).to(device)
-            t_repr = hidden[mask]
-            t_logits = (t_repr @ table.T).float().to(logits.device)
+            members = [(net.eval(), net.items()) for net in nets]
+            mask = batch.targets != IGNORE
+            t_logits, t_repr = teacher_logits(members, batch.inputs, mask)
+            t_logits = t_logits.to(logits.device)
         finally:
-            net.train(was_training)
+            for net, mode in zip(nets, modes, strict=True):
+                net.train(mode)
         extra: dict[str, Any] = {"item_popularity": self.popularity}
         if self.mixer.uses_repr:
             extra["student_repr"] = student_repr

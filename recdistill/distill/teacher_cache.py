@@ -179,23 +179,24 @@ def build_teacher_cache(
             np.lib.format.open_memmap(folder / name, mode="w+", dtype=dtype, shape=shape).flush()
     dist.barrier()
     out = [np.load(folder / f, mmap_mode="r+", allow_pickle=False) for f in FILES]
-    net = teacher.require_net()
-    windows = make_windows(data.interactions.item, data.indptr, net.max_len, True)
+    nets = teacher.members or [teacher.require_net()]
+    windows = make_windows(data.interactions.item, data.indptr, nets[0].max_len, True)
     mine = np.arange(dist.rank(), len(windows), dist.world_size())
     mine = mine[np.argsort(windows.length[mine], kind="stable")]
     budget = chunk_positions(n_items, memory_mb)
     groups = _group_by_positions(windows, mine, budget)
-    device = next(net.parameters()).device
-    was_training = net.training
-    net.eval()
+    modes = [net.training for net in nets]
+    for net in nets:
+        net.eval()
     try:
         with torch.inference_mode():
-            table = net.items()
+            members = [(net, net.items()) for net in nets]
             show = progress and dist.is_main()
             for rows in track(groups, "teacher cache", total=len(groups), enabled=show):
-                _score_rows(net, table, windows, rows, data, out, m, device)
+                _score_rows(members, windows, rows, data, out, m)
     finally:
-        net.train(was_training)
+        for net, mode in zip(nets, modes, strict=True):
+            net.train(mode)
     for arr in out:
         arr.flush()
     del out
@@ -223,26 +224,44 @@ def _group_by_positions(windows: Windows, rows: np.ndarray, budget: int) -> list
     return groups
 
 
+def teacher_logits(
+    members: list[tuple[Any, torch.Tensor]], inputs: torch.Tensor, mask: torch.Tensor
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """The teacher's ``N x I`` float32 logits at the real positions ``mask`` of ``inputs``,
+    and the first network's hidden states there (``N x D``, its representation).
+
+    An ensemble's logits are the mean of its members' log-probabilities, as it scores.
+    """
+    parts, first = [], None
+    for net, table in members:
+        device = table.device
+        hidden = net.encode(net.embed(inputs.to(device), table))[mask.to(device)]
+        first = hidden if first is None else first
+        parts.append((hidden @ table.T).float())
+    assert first is not None
+    if len(parts) == 1:
+        return parts[0], first
+    logits = torch.stack([p.log_softmax(dim=1) for p in parts]).mean(dim=0)
+    return logits, first
+
+
 def _score_rows(
-    net: Any,
-    table: torch.Tensor,
+    members: list[tuple[Any, torch.Tensor]],
     windows: Windows,
     rows: np.ndarray,
     data: TrainData,
     out: list[np.ndarray],
     m: int,
-    device: torch.device,
 ) -> None:
     """Teacher outputs of the positions of windows ``rows``, written into ``out``."""
     n_items = data.n_items
     batch = pack(windows, rows, n_items, n_items + 1)
     mask = batch.targets != IGNORE
-    hidden = net.encode(net.embed(batch.inputs.to(device), table))
-    logits = (hidden[mask.to(device)] @ table.T).float()
+    logits, _ = teacher_logits(members, batch.inputs, mask)
     index = batch.index[mask].numpy()
     lse = torch.logsumexp(logits, dim=1)
     seen = torch.from_numpy(history_mask(index, data.interactions.item, data.indptr, n_items))
-    top_logits, top_ids = logits.masked_fill(seen.to(device), float("-inf")).topk(m, dim=1)
+    top_logits, top_ids = logits.masked_fill(seen.to(logits.device), float("-inf")).topk(m, dim=1)
     out[0][index] = top_ids.cpu().numpy().astype(np.int32)
     out[1][index] = top_logits.cpu().numpy().astype(np.float16)
     out[2][index] = lse.cpu().numpy()
