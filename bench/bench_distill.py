@@ -8,8 +8,8 @@ Usage (from the repository root):
     .venv/bin/python bench/bench_distill.py table --json out.json [--json more.json]
         (merge result files and print the table)
 
-``--data``: ``ml-100k`` (../shared/data/ml-100k) or ``demo`` (the full generated
-demo dataset, 6,000 users). The protocol is the pipeline's: leave-last-out;
+``--data``: ``ml-100k`` (../shared/data/ml-100k), ``demo`` (the full generated
+demo dataset, 6,000 users) or ``demo-quick`` (its 1,500-user version). The protocol is the pipeline's: leave-last-out;
 teacher and students early-stop on validation NDCG@10; the test is scored
 once with train + validation histories. The students train through
 ``recdistill.students.distill_run`` on the run's saved split with the teacher
@@ -49,20 +49,41 @@ TEACHER: dict[str, Any] = {
 STUDENTS: dict[str, dict[str, Any]] = {
     "sasrec-d32": {
         "kind": "sasrec",
-        "params": {"d_model": 32, "n_heads": 2, "n_layers": 2, "dropout": 0.2, "patience": 20},
+        "params": {
+            "d_model": 32,
+            "n_heads": 2,
+            "n_layers": 2,
+            "dropout": 0.2,
+            "patience": 10,
+            "epochs": 100,
+        },
     },
     "sasrec-d24": {
         "kind": "sasrec",
-        "params": {"d_model": 24, "n_heads": 2, "n_layers": 2, "dropout": 0.2, "patience": 20},
+        "params": {
+            "d_model": 24,
+            "n_heads": 2,
+            "n_layers": 2,
+            "dropout": 0.2,
+            "patience": 10,
+            "epochs": 100,
+        },
     },
     "sasrec-d16": {
         "kind": "sasrec",
-        "params": {"d_model": 16, "n_heads": 1, "n_layers": 2, "dropout": 0.2, "patience": 20},
+        "params": {
+            "d_model": 16,
+            "n_heads": 1,
+            "n_layers": 2,
+            "dropout": 0.2,
+            "patience": 10,
+            "epochs": 100,
+        },
     },
-    "twotower-d16": {"kind": "twotower", "params": {"d_model": 16, "patience": 20}},
-    "twotower-d24": {"kind": "twotower", "params": {"d_model": 24, "patience": 20}},
-    "twotower-d32": {"kind": "twotower", "params": {"d_model": 32, "patience": 20}},
-    "twotower-d64": {"kind": "twotower", "params": {"d_model": 64, "patience": 20}},
+    "twotower-d16": {"kind": "twotower", "params": {"d_model": 16, "patience": 10, "epochs": 100}},
+    "twotower-d24": {"kind": "twotower", "params": {"d_model": 24, "patience": 10, "epochs": 100}},
+    "twotower-d32": {"kind": "twotower", "params": {"d_model": 32, "patience": 10, "epochs": 100}},
+    "twotower-d64": {"kind": "twotower", "params": {"d_model": 64, "patience": 10, "epochs": 100}},
 }
 
 GROUPS = ("head", "mid", "tail")
@@ -107,15 +128,15 @@ def data_config(name: str, folder: Path) -> dict[str, Any]:
                 "category": "class",
             },
         }
-    if name == "demo":
+    if name in ("demo", "demo-quick"):
         from recdistill.data.demo import DEMO_SIZES, write_demo
         from recdistill.demo import demo_config
 
         source = folder / "source"
-        write_demo(source, seed=0, **DEMO_SIZES["full"])
+        write_demo(source, seed=0, **DEMO_SIZES["quick" if name == "demo-quick" else "full"])
         data: dict[str, Any] = demo_config(source)["data"]
         return data
-    sys.exit(f"unknown --data {name!r} (ml-100k | demo)")
+    sys.exit(f"unknown --data {name!r} (ml-100k | demo | demo-quick)")
 
 
 def train_teacher(args: argparse.Namespace) -> None:
