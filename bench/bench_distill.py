@@ -9,7 +9,8 @@ Usage (from the repository root):
         (merge result files and print the table)
 
 ``--data``: ``ml-100k`` (../shared/data/ml-100k), ``demo`` (the full generated
-demo dataset, 6,000 users) or ``demo-quick`` (its 1,500-user version). The protocol is the pipeline's: leave-last-out;
+demo dataset, 6,000 users) or ``demo-quick`` (its 1,500-user version). The
+protocol is the pipeline's: leave-last-out;
 teacher and students early-stop on validation NDCG@10; the test is scored
 once with train + validation histories. The students train through
 ``recdistill.students.distill_run`` on the run's saved split with the teacher
