@@ -170,6 +170,8 @@ def train_students(args: argparse.Namespace) -> list[dict[str, Any]]:
     ]
     if args.threads:
         overrides.append(f"threads={args.threads}")
+    if args.quantize:
+        overrides.append(f"distill.quantize=[{args.quantize}]")
     metrics = json.loads((args.run / "metrics.json").read_text())
     teacher = next(m for m in metrics["models"].values() if m["role"] == "teacher")
     rows = []
@@ -183,7 +185,9 @@ def train_students(args: argparse.Namespace) -> list[dict[str, Any]]:
                 {
                     "dataset": metrics["dataset"]["name"],
                     "model": name,
-                    "student": e["student"],
+                    # a quantized student is its own size class (its scratch twin: the
+                    # quantized scratch student)
+                    "student": e["student"] + (f"-{e['precision']}" if "precision" in e else ""),
                     "kd": e["kd"],
                     "recipe": (e.get("recipe") or {}).get("name", "scratch"),
                     "seed": seed,
@@ -271,6 +275,7 @@ def main() -> None:
     parser.add_argument("--seeds", default="0")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--threads", type=int, default=None)
+    parser.add_argument("--quantize", default="", help="students: also int8 / float16 twins")
     parser.add_argument("--json", type=Path, action="append", default=[])
     args = parser.parse_args()
     if args.mode == "teacher":
