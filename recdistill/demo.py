@@ -47,16 +47,9 @@ def demo_teacher(quick: bool) -> ModelSpec:
 
 
 def demo_students(quick: bool) -> list[ModelSpec]:
-    """The demo's student: a small ID-only SASRec, trained from scratch and distilled."""
-    params: dict[str, Any] = {
-        "d_model": 32,
-        "n_layers": 2,
-        "n_heads": 2,
-        "dropout": 0.2,
-        "epochs": 20 if quick else 40,
-        "patience": 5,
-    }
-    return [ModelSpec(kind="sasrec", name="student", params=params)]
+    """The demo's student: the two-tower student (d=32), from scratch and distilled."""
+    params: dict[str, Any] = {"d_model": 32, "epochs": 15 if quick else 40, "patience": 5}
+    return [ModelSpec(kind="twotower", name="student", params=params)]
 
 
 def demo_config(source: Path) -> dict[str, Any]:
@@ -92,6 +85,9 @@ def run_demo(out: Path, *, quick: bool = False, seed: int = 0) -> RunResult:
     specs = quick_baselines() if quick else default_baselines()
     tree["baselines"] = [s.model_dump(mode="json") for s in specs]
     tree["teacher"] = demo_teacher(quick).model_dump(mode="json")
-    tree["distill"] = {"students": [s.model_dump(mode="json") for s in demo_students(quick)]}
+    tree["distill"] = {
+        "students": [s.model_dump(mode="json") for s in demo_students(quick)],
+        "quantize": ["int8"],
+    }
     cfg = parse_config(tree, "demo config")
     return run_pipeline(cfg, out)
