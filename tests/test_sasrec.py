@@ -259,6 +259,8 @@ def test_two_tower_fast_scoring_matches_the_network(
     rows = [hist.row(b).tolist() for b in range(6)] + [[], [3], list(range(30))]
     batch = Histories.from_lists(rows)
     fast = model.score(batch)
+    one_by_one = np.concatenate([model.score(Histories.from_lists([r])) for r in rows])
+    np.testing.assert_allclose(one_by_one, fast, rtol=1e-5, atol=1e-5)
     model._solo = True  # the generic path: the network over every position
     slow = model.score(batch)
     model._solo = False
@@ -291,5 +293,7 @@ def test_quantized_two_tower_is_smaller_and_ranks_alike(
     loaded = load_model(q.save(tmp_path / precision))
     assert isinstance(loaded, TwoTower) and loaded.precision == precision
     np.testing.assert_array_equal(loaded.score(hist), small)
+    single = loaded.score(Histories.from_lists([hist.row(0).tolist()]))
+    np.testing.assert_allclose(single[0], small[0], rtol=1e-5, atol=1e-5)
     with pytest.raises(ConfigError, match="already quantized"):
         q.quantized("int8")

@@ -181,6 +181,52 @@ class TwoTower(SequentialModel):
             return super().score(batch)
         w = self._weights()
         quantized = self.precision != "float32"
+        b = len(batch)
+        if b == 1:  # a single request: the same sums without the batch bookkeeping
+            mean, recent, last = self._pool_one(batch.items, w)
+        else:
+            mean, recent, last = self._pool_batch(batch, w)
+        w1, w2 = (widen(w, "w1"), widen(w, "w2")) if quantized else (w["w1"], w["w2"])
+        h = np.concatenate([mean, recent, last], axis=1) @ w1.T + w["b1"]
+        h = 0.5 * h * (1.0 + special.erf(h / np.sqrt(2.0)))  # exact GELU, as torch's
+        q = recent + h @ w2.T + w["b2"]
+        q = (q - q.mean(axis=1, keepdims=True)) / np.sqrt(q.var(axis=1, keepdims=True) + 1e-5)
+        q = q * w["ln_w"] + w["ln_b"]
+        table = w["items"]
+        if table.dtype == np.int8:  # (q . int8 row) * row scale
+            out: np.ndarray = (q @ table.T.astype(np.float32)) * w["items.scale"][None, :]
+        else:
+            out = q @ table.T.astype(np.float32, copy=False)
+        return out.astype(np.float32, copy=False)
+
+    def _row_vectors(self, items: np.ndarray, w: dict[str, np.ndarray]) -> np.ndarray:
+        """Float32 item vectors of ``items`` (dequantized rows of an int8 table)."""
+        table = w["items"]
+        vecs = table[items].astype(np.float32)
+        if table.dtype == np.int8:
+            vecs *= w["items.scale"][items][:, None]
+        return vecs
+
+    def _pool_one(
+        self, items: np.ndarray, w: dict[str, np.ndarray]
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """``(mean, recent, last)``, each ``1 x D``, of one history."""
+        items = items[(items >= 0) & (items < self.n_items)][-self.config.max_len :]
+        bos, n = w["bos"], len(items)
+        if n == 0:
+            return bos[None, :], bos[None, :], bos[None, :]
+        vecs = self._row_vectors(items, w)
+        decay = np.float32(self.config.decay)
+        wi = decay ** np.arange(n - 1, -1, -1, dtype=np.float32)
+        wb = decay**n
+        mean = (vecs.sum(axis=0) + bos) / (n + 1)
+        recent = (wi @ vecs + wb * bos) / (wi.sum() + wb)
+        return mean[None, :], recent[None, :], vecs[-1:]
+
+    def _pool_batch(
+        self, batch: Histories, w: dict[str, np.ndarray]
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """``(mean, recent, last)``, each ``B x D``: per-row segment sums over the batch."""
         b, cap = len(batch), self.config.max_len
         lengths = np.diff(batch.indptr)
         keep = (batch.items >= 0) & (batch.items < self.n_items)
@@ -191,17 +237,16 @@ class TwoTower(SequentialModel):
         take = back < cap
         rows, items, back = rows[take], items[take], back[take]
         n = np.minimum(counts, cap)  # items read per row (tokens: BOS + n)
-        table, bos = w["items"], w["bos"]
-        vecs = table[items].astype(np.float32)
-        if quantized and table.dtype == np.int8:
-            vecs *= w["items.scale"][items][:, None]
+        bos = w["bos"]
+        vecs = self._row_vectors(items, w)
         # Items are grouped by row, in order: per-row sums are segment sums.
         nonempty = np.flatnonzero(n > 0)
         starts = np.concatenate([[0], np.cumsum(n)[:-1]])[nonempty]
         decay = np.float32(self.config.decay)
         wi = decay ** back.astype(np.float32)
         wb = decay ** n.astype(np.float32)
-        sums = np.zeros((b, table.shape[1]), dtype=np.float32)
+        d = bos.shape[0]
+        sums = np.zeros((b, d), dtype=np.float32)
         weighted = np.zeros_like(sums)
         norm = wb.copy()
         if len(nonempty):
@@ -214,17 +259,7 @@ class TwoTower(SequentialModel):
         last = np.tile(bos, (b, 1))
         latest = back == 0
         last[rows[latest]] = vecs[latest]
-        w1, w2 = (widen(w, "w1"), widen(w, "w2")) if quantized else (w["w1"], w["w2"])
-        h = np.concatenate([mean, recent, last], axis=1) @ w1.T + w["b1"]
-        h = 0.5 * h * (1.0 + special.erf(h / np.sqrt(2.0)))  # exact GELU, as torch's
-        q = recent + h @ w2.T + w["b2"]
-        q = (q - q.mean(axis=1, keepdims=True)) / np.sqrt(q.var(axis=1, keepdims=True) + 1e-5)
-        q = q * w["ln_w"] + w["ln_b"]
-        if table.dtype == np.int8:  # (q . int8 row) * row scale
-            out: np.ndarray = (q @ table.T.astype(np.float32)) * w["items.scale"][None, :]
-        else:
-            out = q @ table.T.astype(np.float32, copy=False)
-        return out.astype(np.float32, copy=False)
+        return mean, recent, last
 
     def _weights(self) -> dict[str, np.ndarray]:
         """The serving weights as numpy arrays (float32 from the network, cached per
