@@ -179,6 +179,21 @@ class DistillConfig(Strict):
     )
 
 
+class ServeConfig(Strict):
+    """Settings `recdistill serve` reads from the run's config (the environment wins)."""
+
+    token_file: str | None = Field(
+        None,
+        description="A file holding the bearer token for write endpoints (used when "
+        "RECDISTILL_API_TOKEN is unset). Prefer this or the environment to `token`.",
+    )
+    token: str | None = Field(
+        None,
+        description="The bearer token itself (kept in the run folder's config.json: "
+        "protect that folder, or use token_file / RECDISTILL_API_TOKEN).",
+    )
+
+
 class RunConfig(Strict):
     data: DataConfig = Field(description="The data sources and cleaning (the only required part).")
     split: SplitConfig = Field(default_factory=SplitConfig, description="Train/valid/test split.")
@@ -195,6 +210,9 @@ class RunConfig(Strict):
     distill: DistillConfig | None = Field(
         default_factory=DistillConfig,
         description="Students distilled from the teacher (null: no students).",
+    )
+    serve: ServeConfig = Field(
+        default_factory=ServeConfig, description="Serving settings (the API token)."
     )
     seed: int = Field(0, description="Seed for every model (and the random split's default).")
     device: str = Field("auto", description="auto (CUDA when present) | cpu | cuda[:N]")

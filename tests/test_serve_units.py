@@ -255,3 +255,24 @@ def test_batcher_hands_failures_to_every_waiting_request() -> None:
     with pytest.raises(RuntimeError, match="exploded"):
         future.result(timeout=5)
     batcher.close()
+
+
+def test_api_token_from_environment_then_run_config(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from recdistill.serve.options import TOKEN_ENV, api_token
+
+    monkeypatch.delenv(TOKEN_ENV, raising=False)
+    assert api_token(tmp_path) is None  # no config.json: writes stay off
+    secret = tmp_path / "token.txt"
+    secret.write_text("from-file\n")
+    (tmp_path / "config.json").write_text(json.dumps({"serve": {"token_file": str(secret)}}))
+    assert api_token(tmp_path) == "from-file"
+    (tmp_path / "config.json").write_text(json.dumps({"serve": {"token": " inline "}}))
+    assert api_token(tmp_path) == "inline"
+    monkeypatch.setenv(TOKEN_ENV, "from-env")
+    assert api_token(tmp_path) == "from-env"  # the environment wins
+    monkeypatch.delenv(TOKEN_ENV)
+    (tmp_path / "config.json").write_text(json.dumps({"serve": {"token_file": "/nope/x"}}))
+    with pytest.raises(UserError, match="token_file"):
+        api_token(tmp_path)

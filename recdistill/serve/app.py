@@ -71,10 +71,11 @@ def _loc(loc: tuple[Any, ...]) -> str:
 def create_app(options: ServeOptions, *, token: str | None = None) -> ServingApp:
     """Build the app: open and migrate the store, load the run, wire the routes.
 
-    ``token`` defaults to ``RECDISTILL_API_TOKEN`` (``""``: none); without one
-    the write endpoints answer 503.
+    ``token`` defaults to ``RECDISTILL_API_TOKEN``, else the run config's
+    ``serve.token_file`` / ``serve.token`` (``""``: none); without one the
+    write endpoints answer 503.
     """
-    token = api_token() if token is None else (token.strip() or None)
+    token = api_token(options.run_dir) if token is None else (token.strip() or None)
     store = EventStore(options.store_url())
     revision = store.migrate()
     service = Service(

@@ -7,6 +7,8 @@ import os
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from recdistill.errors import UserError
+
 TOKEN_ENV = "RECDISTILL_API_TOKEN"
 _OPTIONS_ENV = "RECDISTILL_SERVE_OPTIONS"
 
@@ -61,7 +63,26 @@ class ServeOptions:
         return ServeOptions(**doc)
 
 
-def api_token() -> str | None:
-    """The bearer token for write endpoints, from ``RECDISTILL_API_TOKEN`` (None: writes off)."""
+def api_token(run_dir: Path | None = None) -> str | None:
+    """The bearer token for write endpoints (None: writes off).
+
+    ``RECDISTILL_API_TOKEN`` first; else the run config's ``serve.token_file``
+    (the file's contents) or ``serve.token`` in ``run_dir/config.json``.
+    """
     token = os.environ.get(TOKEN_ENV, "").strip()
+    if token or run_dir is None:
+        return token or None
+    cfg_file = run_dir / "config.json"
+    try:
+        serve = json.loads(cfg_file.read_text("utf-8")).get("serve") or {}
+    except (OSError, json.JSONDecodeError):
+        return None
+    if serve.get("token_file"):
+        path = Path(serve["token_file"]).expanduser()
+        try:
+            token = path.read_text("utf-8").strip()
+        except OSError as exc:
+            raise UserError(f"{cfg_file}: serve.token_file {path}: {exc.strerror}") from None
+    elif serve.get("token"):
+        token = str(serve["token"]).strip()
     return token or None
