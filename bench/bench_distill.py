@@ -84,6 +84,10 @@ STUDENTS: dict[str, dict[str, Any]] = {
     "twotower-d16": {"kind": "twotower", "params": {"d_model": 16, "patience": 10, "epochs": 100}},
     "twotower-d24": {"kind": "twotower", "params": {"d_model": 24, "patience": 10, "epochs": 100}},
     "twotower-d32": {"kind": "twotower", "params": {"d_model": 32, "patience": 10, "epochs": 100}},
+    "twotower-d32h1": {
+        "kind": "twotower",
+        "params": {"d_model": 32, "hidden_mult": 1.0, "patience": 10, "epochs": 100},
+    },
     "twotower-d64": {"kind": "twotower", "params": {"d_model": 64, "patience": 10, "epochs": 100}},
 }
 
@@ -158,57 +162,68 @@ def train_teacher(args: argparse.Namespace) -> None:
 
 
 def train_students(args: argparse.Namespace) -> list[dict[str, Any]]:
+    """One ``distill_run`` per seed and recipe; rows are appended to ``--json`` as they come."""
     from recdistill.students import distill_run
 
     students = [{"name": s, **STUDENTS[s]} for s in args.students.split(",")]
-    names = args.recipes.split(",")
-    recipes = {r: RECIPES[r] for r in names if r != "scratch"}
-    overrides = [
-        f"distill.students={json.dumps(students)}",
-        f"distill.recipes={json.dumps(recipes)}",
-        f"distill.scratch={'true' if 'scratch' in names else 'false'}",
-    ]
-    if args.threads:
-        overrides.append(f"threads={args.threads}")
-    if args.quantize:
-        overrides.append(f"distill.quantize=[{args.quantize}]")
+    if args.epochs:
+        for s in students:
+            s["params"] = {**s["params"], "epochs": args.epochs}
     metrics = json.loads((args.run / "metrics.json").read_text())
     teacher = next(m for m in metrics["models"].values() if m["role"] == "teacher")
-    rows = []
+    rows: list[dict[str, Any]] = []
     for seed in [int(s) for s in args.seeds.split(",")]:
-        with tempfile.TemporaryDirectory() as tmp:
-            entries = distill_run(
-                args.run, overrides, seed=seed, out=Path(tmp), update_metrics=False
-            )
-        for name, e in entries.items():
-            rows.append(
-                {
-                    "dataset": metrics["dataset"]["name"],
-                    "model": name,
-                    # a quantized student is its own size class (its scratch twin: the
-                    # quantized scratch student)
-                    "student": e["student"] + (f"-{e['precision']}" if "precision" in e else ""),
-                    "kd": e["kd"],
-                    "recipe": (e.get("recipe") or {}).get("name", "scratch"),
-                    "seed": seed,
-                    "ndcg@10": e["metrics"]["ndcg@10"],
-                    "val_ndcg@10": e["val_metrics"]["ndcg@10"],
-                    "recall_head@10": e["metrics"]["recall_head@10"],
-                    "recall_mid@10": e["metrics"]["recall_mid@10"],
-                    "recall_tail@10": e["metrics"]["recall_tail@10"],
-                    "serving_bytes": e["serving_bytes"],
-                    "latency_ms_per_user": e["latency_ms_per_user"],
-                    "train_seconds": e["train_seconds"],
-                    "teacher_ndcg@10": teacher["metrics"]["ndcg@10"],
-                    "teacher_serving_bytes": teacher["serving_bytes"],
-                    "teacher_latency_ms_per_user": teacher["latency_ms_per_user"],
-                    "teacher_recall@10": {
-                        g: teacher["metrics"][f"recall_{g}@10"] for g in ("head", "mid", "tail")
-                    },
-                }
-            )
-            print(json.dumps(rows[-1]), flush=True)
+        for recipe in args.recipes.split(","):
+            recipes = {} if recipe == "scratch" else {recipe: RECIPES[recipe]}
+            overrides = [
+                f"distill.students={json.dumps(students)}",
+                f"distill.recipes={json.dumps(recipes)}",
+                f"distill.scratch={'true' if recipe == 'scratch' else 'false'}",
+            ]
+            if args.threads:
+                overrides.append(f"threads={args.threads}")
+            if args.quantize:
+                overrides.append(f"distill.quantize=[{args.quantize}]")
+            with tempfile.TemporaryDirectory() as tmp:
+                entries = distill_run(
+                    args.run, overrides, seed=seed, out=Path(tmp), update_metrics=False
+                )
+            for name, e in entries.items():
+                rows.append(row_of(metrics, teacher, name, e, seed))
+                print(json.dumps(rows[-1]), flush=True)
+            if args.json:
+                args.json[0].write_text(json.dumps(rows, indent=2), encoding="utf-8")
     return rows
+
+
+def row_of(
+    metrics: dict[str, Any], teacher: dict[str, Any], name: str, e: dict[str, Any], seed: int
+) -> dict[str, Any]:
+    return {
+        "dataset": metrics["dataset"]["name"],
+        "model": name,
+        # a quantized student is its own size class (its scratch twin: the
+        # quantized scratch student)
+        "student": e["student"] + (f"-{e['precision']}" if "precision" in e else ""),
+        "kd": e["kd"],
+        "recipe": (e.get("recipe") or {}).get("name", "scratch"),
+        "seed": seed,
+        "epochs_cap": e.get("selected_params", {}).get("epochs"),
+        "ndcg@10": e["metrics"]["ndcg@10"],
+        "val_ndcg@10": e["val_metrics"]["ndcg@10"],
+        "recall_head@10": e["metrics"]["recall_head@10"],
+        "recall_mid@10": e["metrics"]["recall_mid@10"],
+        "recall_tail@10": e["metrics"]["recall_tail@10"],
+        "serving_bytes": e["serving_bytes"],
+        "latency_ms_per_user": e["latency_ms_per_user"],
+        "train_seconds": e["train_seconds"],
+        "teacher_ndcg@10": teacher["metrics"]["ndcg@10"],
+        "teacher_serving_bytes": teacher["serving_bytes"],
+        "teacher_latency_ms_per_user": teacher["latency_ms_per_user"],
+        "teacher_recall@10": {
+            g: teacher["metrics"][f"recall_{g}@10"] for g in ("head", "mid", "tail")
+        },
+    }
 
 
 def table(rows: list[dict[str, Any]]) -> None:
@@ -275,6 +290,7 @@ def main() -> None:
     parser.add_argument("--seeds", default="0")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--threads", type=int, default=None)
+    parser.add_argument("--epochs", type=int, default=None, help="students: epoch cap")
     parser.add_argument("--quantize", default="", help="students: also int8 / float16 twins")
     parser.add_argument("--json", type=Path, action="append", default=[])
     args = parser.parse_args()
@@ -283,8 +299,6 @@ def main() -> None:
         return
     if args.mode == "students":
         rows = train_students(args)
-        if args.json:
-            args.json[0].write_text(json.dumps(rows, indent=2), encoding="utf-8")
     else:
         rows = [r for f in args.json for r in json.loads(f.read_text())]
     table(rows)
