@@ -87,6 +87,8 @@ def teacher_outputs(
             "distillation needs a sasrec teacher"
         )
     _, recipes = resolve(cfg)
+    if not recipes:  # scratch students only: nothing to cache
+        return None
     need = max(
         KDMixer.from_config(r, student_dim=8, teacher_dim=8, n_items=2).teacher_top_needed
         for r in recipes.values()

@@ -250,3 +250,16 @@ def test_report_command_rerenders_and_rejects_bad_folders(
     (tmp_path / "bad" / "metrics.json").write_text("{not json")
     code, _, err = cli("report", tmp_path / "bad")
     assert code == 2 and "not valid JSON" in err
+
+
+def test_scratch_students_only_need_no_teacher_cache(
+    cli: CliRunner, tmp_path: Path, demo_files: tuple[Path, Path]
+) -> None:
+    cfg = small_config(tmp_path, demo_files)
+    out = tmp_path / "run"
+    code, _, stderr = cli("run", cfg, "--out", out, "--set", "distill.recipes={}")
+    assert code == 0, stderr
+    m = json.loads((out / "metrics.json").read_text())
+    students = {n for n, v in m["models"].items() if v["role"] == "student"}
+    assert students == {"student-scratch", "student-scratch-int8"}
+    assert not (out / "cache").exists()
