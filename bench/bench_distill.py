@@ -226,7 +226,7 @@ def row_of(
     }
 
 
-def table(rows: list[dict[str, Any]]) -> None:
+def table(rows: list[dict[str, Any]], markdown: bool = False) -> None:
     """Mean and spread over seeds per (dataset, student, recipe)."""
     from rich.console import Console
     from rich.table import Table
@@ -248,6 +248,11 @@ def table(rows: list[dict[str, Any]]) -> None:
         spread = f" ± {v.std(ddof=1):{fmt}}" if len(v) > 1 else ""
         return f"{v.mean():{fmt}}{spread}"
 
+    md = [
+        "| student | recipe | seeds | test NDCG@10 | % of teacher | % gap closed | bytes ratio "
+        "| speed-up | recall head / mid / tail |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
     for (ds, student, recipe), rs in sorted(groups.items()):
         t = rs[0]["teacher_ndcg@10"]
         pct = [r["ndcg@10"] / t for r in rs]
@@ -260,6 +265,18 @@ def table(rows: list[dict[str, Any]]) -> None:
             if t > s_mean:
                 gap = (float(np.mean([r["ndcg@10"] for r in rs])) - s_mean) / (t - s_mean)
         speed = [r["teacher_latency_ms_per_user"] / r["latency_ms_per_user"] for r in rs]
+        cells = [
+            student,
+            recipe,
+            str(len(rs)),
+            ms([r["ndcg@10"] for r in rs]),
+            ms(pct, 100, ".1f") + "%",
+            f"{100 * gap:.0f}%" if gap is not None else "-",
+            f"{100 * rs[0]['serving_bytes'] / rs[0]['teacher_serving_bytes']:.1f}%",
+            f"{np.mean(speed):.1f}x",
+            " / ".join(f"{np.mean([r[f'recall_{g}@10'] for r in rs]):.3f}" for g in GROUPS),
+        ]
+        md.append("| " + " | ".join(cells) + " |")
         out.add_row(
             ds,
             student,
@@ -275,6 +292,8 @@ def table(rows: list[dict[str, Any]]) -> None:
     first = rows[0]
     tr = first["teacher_recall@10"]
     Console(width=200).print(out)
+    if markdown:
+        print("\n".join(md))
     print(
         f"teacher: NDCG@10 {first['teacher_ndcg@10']:.4f}, serving "
         f"{first['teacher_serving_bytes'] / 1e6:.2f} MB, recall head/mid/tail "
@@ -296,6 +315,7 @@ def main() -> None:
     parser.add_argument("--epochs", type=int, default=None, help="students: epoch cap")
     parser.add_argument("--quantize", default="", help="students: also int8 / float16 twins")
     parser.add_argument("--json", type=Path, action="append", default=[])
+    parser.add_argument("--markdown", action="store_true", help="table: also as Markdown")
     args = parser.parse_args()
     if args.mode == "teacher":
         train_teacher(args)
@@ -304,7 +324,7 @@ def main() -> None:
         rows = train_students(args)
     else:
         rows = [r for f in args.json for r in json.loads(f.read_text())]
-    table(rows)
+    table(rows, markdown=args.markdown)
 
 
 if __name__ == "__main__":
