@@ -35,6 +35,8 @@ from recdistill.train import dist
 
 log = logging.getLogger("recdistill")
 
+MIN_GAP = 0.01  # a teacher-scratch gap below 1% of the teacher's score is not reported
+
 
 def default_students() -> list[ModelSpec]:
     """A history-pooled two-tower student, d=32: no language model and no transformer at
@@ -244,7 +246,8 @@ def distillation_rows(models: dict[str, dict[str, Any]], k: int = 10) -> list[di
 
     ``pct_of_teacher`` = student / teacher NDCG@k; ``gap_closed`` = (student -
     scratch) / (teacher - scratch) (None when the teacher does not beat
-    scratch); ``bytes_ratio`` = student / teacher serving bytes;
+    scratch by more than ``MIN_GAP`` of its own score); ``bytes_ratio`` =
+    student / teacher serving bytes;
     ``speedup`` = teacher / student latency per user (single requests).
     """
     key = f"ndcg@{k}"
@@ -266,7 +269,11 @@ def distillation_rows(models: dict[str, dict[str, Any]], k: int = 10) -> list[di
                 "scratch": scratch_name if s is not None else None,
                 key: q,
                 "pct_of_teacher": q / qt if qt else None,
-                "gap_closed": (q - qs) / gap if gap and qs is not None and gap > 0 else None,
+                # only where the teacher beats scratch by more than 1% of its score: a
+                # smaller gap is within seed noise and its ratio means nothing
+                "gap_closed": (q - qs) / gap
+                if gap is not None and qs is not None and gap > MIN_GAP * qt
+                else None,
                 "bytes_ratio": m["serving_bytes"] / t["serving_bytes"],
                 "speedup": t["latency_ms_per_user"] / max(m["latency_ms_per_user"], 1e-9),
                 "speedup_batched": t["latency_ms_per_user_batched"]
