@@ -55,7 +55,7 @@ def demo_students(quick: bool) -> list[ModelSpec]:
     params: dict[str, Any] = {
         "d_model": 32,
         "lr": 0.005,
-        "epochs": 15 if quick else 30,
+        "epochs": 15 if quick else 12,
         "patience": 5,
     }
     return [ModelSpec(kind="twotower", name="student", params=params)]
