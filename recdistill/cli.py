@@ -52,13 +52,18 @@ def run(
     ] = None,
 ) -> None:
     """Run the whole pipeline as configured and write OUT/metrics.json."""
+    _run_config(config, out, set_ or [])
+
+
+def _run_config(config: Path, out: Path, overrides: list[str]) -> Path:
+    """Load ``config`` with ``overrides``, run the pipeline, print where results are."""
     from recdistill.config import load_config
     from recdistill.pipeline import run_pipeline
 
-    cfg = load_config(config, set_ or [])
-    result = run_pipeline(cfg, out)
+    result = run_pipeline(load_config(config, overrides), out)
     typer.echo(f"metrics: {result.out_dir / 'metrics.json'}")
     typer.echo(f"report: {result.out_dir / 'report.html'}")
+    return result.out_dir
 
 
 @app.command("train")
@@ -72,13 +77,8 @@ def train_cmd(
     ] = None,
 ) -> None:
     """Train the teacher and the baselines (no students); `recdistill distill OUT` adds them."""
-    from recdistill.config import load_config
-    from recdistill.pipeline import run_pipeline
-
-    cfg = load_config(config, [*(set_ or []), "distill=null"])
-    result = run_pipeline(cfg, out)
-    typer.echo(f"metrics: {result.out_dir / 'metrics.json'}")
-    typer.echo(f"next: recdistill distill {result.out_dir}")
+    result_dir = _run_config(config, out, [*(set_ or []), "distill=null"])
+    typer.echo(f"next: recdistill distill {result_dir}")
 
 
 @app.command("report")
@@ -172,8 +172,10 @@ def serve_cmd(
     ] = None,
     model: Annotated[
         str | None,
-        typer.Option("--model", help="Serve this saved model as the student (default: chosen "
-                     "from metrics.json)."),
+        typer.Option(
+            "--model",
+            help="Serve this saved model as the student (default: chosen from metrics.json).",
+        ),
     ] = None,
     workers: Annotated[int, typer.Option("--workers", help="Worker processes.")] = 1,
     cache_size: Annotated[
@@ -284,8 +286,7 @@ def main(argv: list[str] | None = None) -> None:
 
 def _is_click_exception(exc: BaseException) -> bool:
     return any(
-        cls.__name__ == "ClickException" and "click" in cls.__module__
-        for cls in type(exc).__mro__
+        cls.__name__ == "ClickException" and "click" in cls.__module__ for cls in type(exc).__mro__
     )
 
 

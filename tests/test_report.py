@@ -7,21 +7,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from test_serve_page import ARGS, CHROMIUM  # the project's headless Chromium settings
 
 from recdistill.errors import UserError
 from recdistill.report import render_report, write_report
 from recdistill.students import distillation_rows
-
-CHROMIUM = Path("/usr/bin/chromium")
-ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 
 
 def entry(role: str, ndcg: float, nbytes: int, ms: float, **extra: Any) -> dict[str, Any]:

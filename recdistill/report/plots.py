@@ -68,30 +68,38 @@ def _arrows(ax: Any, models: dict[str, Any], pos: dict[str, tuple[float, float]]
         )
 
 
-def quality_vs_size(metrics: dict[str, Any], k: int) -> str:
+def _quality_against(metrics: dict[str, Any], k: int, field: str, xlabel: str, title: str) -> str:
+    """Test NDCG@k against ``field`` (log x axis), teacher -> distilled-student arrows."""
     models = metrics["models"]
     fig, ax = plt.subplots(figsize=(8, 5))
-    pos = _scatter(ax, models, lambda m: m.get("serving_bytes"), k)
+    pos = _scatter(ax, models, lambda m: m.get(field), k)
     _arrows(ax, models, pos)
     ax.set_xscale("log")
-    ax.set_xlabel("serving bytes (log scale): everything needed to answer a request")
+    ax.set_xlabel(xlabel)
     ax.set_ylabel(f"test NDCG@{k}")
-    ax.set_title("Quality against size (arrows: teacher -> distilled students)")
+    ax.set_title(title)
     ax.grid(True, which="both", alpha=0.3)
     return to_svg(fig)
+
+
+def quality_vs_size(metrics: dict[str, Any], k: int) -> str:
+    return _quality_against(
+        metrics,
+        k,
+        "serving_bytes",
+        "serving bytes (log scale): everything needed to answer a request",
+        "Quality against size (arrows: teacher -> distilled students)",
+    )
 
 
 def quality_vs_latency(metrics: dict[str, Any], k: int) -> str:
-    models = metrics["models"]
-    fig, ax = plt.subplots(figsize=(8, 5))
-    pos = _scatter(ax, models, lambda m: m.get("latency_ms_per_user"), k)
-    _arrows(ax, models, pos)
-    ax.set_xscale("log")
-    ax.set_xlabel("latency per single request, ms (one thread, log scale)")
-    ax.set_ylabel(f"test NDCG@{k}")
-    ax.set_title("Quality against latency")
-    ax.grid(True, which="both", alpha=0.3)
-    return to_svg(fig)
+    return _quality_against(
+        metrics,
+        k,
+        "latency_ms_per_user",
+        "latency per single request, ms (one thread, log scale)",
+        "Quality against latency",
+    )
 
 
 def metrics_across_k(metrics: dict[str, Any]) -> str | None:
