@@ -132,3 +132,49 @@ def test_two_processes_train_like_one(tmp_path: Path) -> None:
     log = json.loads((two / "train_log.json").read_text())
     assert log["world_size"] == 2 and log["epochs_run"] == 6
     assert (two / "checkpoints" / "last.pt").exists()
+
+
+GRAD_SCRIPT = textwrap.dedent(
+    """
+    import json, sys
+    from pathlib import Path
+    import torch
+    from torch.nn.parallel import DistributedDataParallel as DDP
+    from recdistill.train import dist
+
+    out = Path(sys.argv[1])
+    dist.init_from_env()
+    torch.manual_seed(0)
+    net = torch.nn.Linear(4, 1)
+    x = torch.arange(20, dtype=torch.float32).reshape(5, 4) / 10
+    y = torch.tensor([1.0, -1.0, 0.5, 2.0, 0.0])
+    # rank 0 holds 4 examples, rank 1 one: per-rank means would weight them 1/8 and 1/2
+    rows = slice(0, 4) if dist.rank() == 0 else slice(4, 5)
+    if dist.is_distributed():
+        net = DDP(net)
+        xs, ys = x[rows], y[rows]
+    else:
+        xs, ys = x, y
+    err = ((net(xs).squeeze(1) - ys) ** 2).mean()
+    (err * dist.global_mean_scale(torch.tensor(len(ys)))).backward()
+    module = net.module if dist.is_distributed() else net
+    if dist.is_main():
+        (out / "grad.json").write_text(json.dumps(module.weight.grad.flatten().tolist()))
+    dist.barrier()
+    dist.destroy()
+    """
+)
+
+
+def test_ddp_gradient_is_the_mean_over_every_ranks_examples(tmp_path: Path) -> None:
+    script = tmp_path / "grad.py"
+    script.write_text(GRAD_SCRIPT, encoding="utf-8")
+    one, two = tmp_path / "one", tmp_path / "two"
+    one.mkdir()
+    two.mkdir()
+    _run([sys.executable, str(script)], one)
+    torchrun = [sys.executable, "-m", "torch.distributed.run", "--standalone"]
+    _run([*torchrun, "--nproc_per_node=2", str(script)], two)
+    g1 = json.loads((one / "grad.json").read_text())
+    g2 = json.loads((two / "grad.json").read_text())
+    np.testing.assert_allclose(g2, g1, rtol=1e-5)

@@ -40,7 +40,7 @@ from recdistill.models._sequences import (
 )
 from recdistill.models._softmax import fused_softmax_ce
 from recdistill.models.base import FitOptions, Histories, ModelConfig, Recommender, TrainData
-from recdistill.train import EpochContext, EpochTrainer, TrainReport, TrainSession
+from recdistill.train import EpochContext, EpochTrainer, TrainReport, TrainSession, dist
 from recdistill.train.device import seed_torch
 
 SCORE_CHUNK = 256  # rows per forward pass when scoring
@@ -338,8 +338,10 @@ class SeqTrainer(EpochTrainer):
             loss = fused_softmax_ce(
                 hidden[mask], table, targets, label_smoothing=self.config.label_smoothing
             )
-            return loss, batch.sequences
-        return self.sampled_loss(module, inputs, mask, targets), batch.sequences
+        else:
+            loss = self.sampled_loss(module, inputs, mask, targets)
+        # under DDP: weight every real position alike across ranks (1 in one process)
+        return loss * dist.global_mean_scale(mask.sum()), batch.sequences
 
     def positions(
         self, module: nn.Module, batch: SeqBatch

@@ -130,6 +130,24 @@ def all_reduce_sum(values: list[float], device: torch.device | None = None) -> l
     return [float(v) for v in t.tolist()]
 
 
+def global_mean_scale(n_local: torch.Tensor) -> torch.Tensor:
+    """Factor that turns this rank's per-example mean loss into its share of the global mean.
+
+    DDP averages gradients over ranks, which weights every rank's mean loss
+    equally even when the ranks' batches hold different numbers of examples
+    (real positions of variable-length sequences). Multiplying each rank's
+    mean by ``n_local * world / n_total`` makes the averaged gradient that of
+    the mean over all ranks' examples, as one process with the whole batch
+    would compute. ``1`` when not distributed.
+    """
+    if not is_distributed():
+        return torch.ones((), device=n_local.device)
+    total = n_local.detach().to(torch.float64).clone()
+    torch_dist.all_reduce(total)
+    world = torch_dist.get_world_size()
+    return (n_local.to(torch.float64) * world / total.clamp_min(1.0)).float()
+
+
 def shard_size(n: int, world: int) -> int:
     """Per-rank share of ``n`` examples when every rank gets the same count (wrapping)."""
     return -(-n // world) if n else 0
