@@ -19,12 +19,12 @@ import pytest
 import yaml
 
 from recdistill.errors import UserError
-from recdistill.models.base import top_k
+from recdistill.models.base import top_k, top_row
 from recdistill.serve.cache import Entry, ResultCache
 from recdistill.serve.catalogue import Catalogue
 from recdistill.serve.fastpath import parse_query
 from recdistill.serve.registry import choose
-from recdistill.serve.service import ServeError, top_row
+from recdistill.serve.service import ServeError
 from recdistill.serve.state import Users
 from recdistill.serve.store import StoredEvent
 
@@ -129,14 +129,17 @@ def test_choose_override_and_unknown_override() -> None:
 # -- ranking helpers -----------------------------------------------------------------
 
 
-def test_top_row_matches_the_models_top_k() -> None:
+def test_one_row_ranking_matches_the_batched_top_k() -> None:
     rng = np.random.default_rng(0)
     for _ in range(20):
-        scores = rng.integers(0, 5, size=50).astype(np.float32)  # many ties
-        scores[rng.choice(50, 10, replace=False)] = -np.inf
+        scores = rng.integers(0, 5, size=(2, 50)).astype(np.float32)  # many ties
+        scores[0, rng.choice(50, 10, replace=False)] = -np.inf
         for k in (1, 10, 45, 60):
-            ids, vals = top_row(scores.copy(), k)
-            ref_ids, ref_vals = top_k(scores[None, :].copy(), k)
+            ref_ids, ref_vals = top_k(scores.copy(), k)  # the batched path (2 rows)
+            one_ids, one_vals = top_k(scores[:1].copy(), k)  # the one-row path
+            assert one_ids.tolist() == ref_ids[:1].tolist()
+            np.testing.assert_array_equal(one_vals, ref_vals[:1])
+            ids, vals = top_row(scores[0].copy(), k)  # the same, -inf entries dropped
             keep = ref_ids[0] >= 0
             assert ids.tolist() == ref_ids[0][keep].tolist()
             assert np.allclose(vals, ref_vals[0][keep])
@@ -276,3 +279,21 @@ def test_api_token_from_environment_then_run_config(
     (tmp_path / "config.json").write_text(json.dumps({"serve": {"token_file": "/nope/x"}}))
     with pytest.raises(UserError, match="token_file"):
         api_token(tmp_path)
+
+
+def test_one_row_top_k_is_exact_with_ties_to_the_lower_index() -> None:
+    rng = np.random.default_rng(1)
+    for trial in range(40):
+        n = int(rng.integers(1, 3000))
+        scores = rng.integers(0, 6 if trial % 2 else 1000, size=n).astype(np.float32)
+        scores[rng.random(n) < rng.random()] = -np.inf  # from a few to nearly all masked
+        for k in (1, 10, 100):
+            order = np.lexsort((np.arange(n), -scores))[:k]  # the definition, by full sort
+            want = np.where(scores[order] == -np.inf, -1, order)
+            ids, vals = top_k(scores[None, :].copy(), k)  # the one-row path
+            assert ids[0].tolist() == want.tolist(), (n, k)
+            np.testing.assert_array_equal(vals[0], scores[order])
+            batch = np.stack([scores, rng.permutation(scores)])
+            ids, vals = top_k(batch, k)  # the batched path
+            assert ids[0].tolist() == want.tolist(), (n, k)
+            np.testing.assert_array_equal(vals[0], scores[order])

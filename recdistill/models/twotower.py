@@ -26,6 +26,7 @@ scoring widens them to float32 per request (``q . (int8 row) * scale``).
 
 from __future__ import annotations
 
+import math
 from typing import Any, Literal
 
 import numpy as np
@@ -41,6 +42,7 @@ from recdistill.models.base import Histories, ModelConfig, register
 
 Precision = Literal["float32", "float16", "int8"]
 MATRICES = ("items", "w1", "w2")  # what quantization shrinks; the rest stays float32
+_SQRT_HALF = np.float32(1.0 / math.sqrt(2.0))
 
 
 def quantize(arrays: dict[str, np.ndarray], precision: Precision) -> dict[str, np.ndarray]:
@@ -135,6 +137,8 @@ class TwoTower(SequentialModel):
         super().__init__(config)
         self._np: dict[str, np.ndarray] = {}
         self._np_for: PooledNet | None = None
+        self._fused_for: dict[str, np.ndarray] | None = None
+        self._fused_arrays: dict[str, np.ndarray] = {}
         self.precision: Precision = "float32"
 
     def quantized(self, precision: Precision) -> TwoTower:
@@ -180,12 +184,10 @@ class TwoTower(SequentialModel):
         if self._solo:  # while training, the network may sit on an accelerator
             return super().score(batch)
         w = self._weights()
+        if len(batch) == 1:  # a single request: the fused one-row path
+            return self._score_one(batch.items, w)[None, :]
         quantized = self.precision != "float32"
-        b = len(batch)
-        if b == 1:  # a single request: the same sums without the batch bookkeeping
-            mean, recent, last = self._pool_one(batch.items, w)
-        else:
-            mean, recent, last = self._pool_batch(batch, w)
+        mean, recent, last = self._pool_batch(batch, w)
         w1, w2 = (widen(w, "w1"), widen(w, "w2")) if quantized else (w["w1"], w["w2"])
         h = np.concatenate([mean, recent, last], axis=1) @ w1.T + w["b1"]
         h = 0.5 * h * (1.0 + special.erf(h / np.sqrt(2.0)))  # exact GELU, as torch's
@@ -207,21 +209,68 @@ class TwoTower(SequentialModel):
             vecs *= w["items.scale"][items][:, None]
         return vecs
 
-    def _pool_one(
-        self, items: np.ndarray, w: dict[str, np.ndarray]
-    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """``(mean, recent, last)``, each ``1 x D``, of one history."""
-        items = items[(items >= 0) & (items < self.n_items)][-self.config.max_len :]
-        bos, n = w["bos"], len(items)
+    def _score_one(self, items: np.ndarray, w: dict[str, np.ndarray]) -> np.ndarray:
+        """``I`` float32 scores of one history: :meth:`score`'s arithmetic on vectors.
+
+        The single-request path, kept to few numpy calls (their fixed cost, not
+        the arithmetic, dominates at this size): recency weights and both
+        normalisers precomputed per history length, matrix-vector products for
+        the MLP, one ``I x D`` product for the scores.
+        """
+        f = self._fused(w)
+        if items.size and (
+            np.minimum.reduce(items) < 0 or np.maximum.reduce(items) >= self.n_items
+        ):
+            items = items[(items >= 0) & (items < self.n_items)]
+        n = min(items.shape[0], self.config.max_len)
+        bos = w["bos"]
         if n == 0:
-            return bos[None, :], bos[None, :], bos[None, :]
-        vecs = self._row_vectors(items, w)
+            mean = recent = last = bos
+        else:
+            vecs = self._row_vectors(items[-n:], w)
+            mean = (vecs.sum(axis=0) + bos) * f["mean_norm"][n]
+            recent = (f["powers"][-n:] @ vecs + f["powers_bos"][n] * bos) * f["recent_norm"][n]
+            last = vecs[-1]
+        h = self._matvec(w, "w1", np.concatenate([mean, recent, last]))
+        h += w["b1"]
+        h *= 0.5 + 0.5 * special.erf(h * _SQRT_HALF)  # exact GELU, as torch's
+        q = self._matvec(w, "w2", h)
+        q += recent
+        q += w["b2"]
+        d = q.shape[0]
+        q -= np.add.reduce(q) / d
+        q *= w["ln_w"] * np.float32(1.0 / math.sqrt(float(q @ q) / d + 1e-5))
+        q += w["ln_b"]
+        return self._matvec(w, "items", q)
+
+    @staticmethod
+    def _matvec(w: dict[str, np.ndarray], name: str, x: np.ndarray) -> np.ndarray:
+        """``w[name] @ x`` in float32; an int8 matrix is widened inside the product and
+        its row scales applied to the result (no float copy of the matrix is kept)."""
+        a = w[name]
+        out: np.ndarray = a @ x  # float32 for float32, float16 (widened) and int8 matrices
+        if a.dtype == np.int8:
+            out *= w[f"{name}.scale"]
+        return out
+
+    def _fused(self, w: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+        """Per-length constants of :meth:`_score_one`, made once per set of weights."""
+        if self._fused_for is w:
+            return self._fused_arrays
+        cap = self.config.max_len
         decay = np.float32(self.config.decay)
-        wi = decay ** np.arange(n - 1, -1, -1, dtype=np.float32)
-        wb = decay**n
-        mean = (vecs.sum(axis=0) + bos) / (n + 1)
-        recent = (wi @ vecs + wb * bos) / (wi.sum() + wb)
-        return mean[None, :], recent[None, :], vecs[-1:]
+        powers = decay ** np.arange(cap - 1, -1, -1, dtype=np.float32)  # oldest .. latest
+        n = np.arange(cap + 1, dtype=np.float32)
+        powers_bos = decay**n  # BOS is n steps back behind n items
+        psum = np.concatenate([[0.0], np.cumsum(powers[::-1])])  # the n latest weights
+        self._fused_arrays = {
+            "powers": powers,
+            "powers_bos": powers_bos,
+            "mean_norm": (1.0 / (n + 1.0)).astype(np.float32),
+            "recent_norm": (1.0 / (psum + powers_bos)).astype(np.float32),
+        }
+        self._fused_for = w
+        return self._fused_arrays
 
     def _pool_batch(
         self, batch: Histories, w: dict[str, np.ndarray]

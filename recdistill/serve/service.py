@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 from starlette.concurrency import run_in_threadpool
 
+from recdistill.models.base import top_row
 from recdistill.serve.batcher import stack
 from recdistill.serve.cache import TOP_N, Entry
 from recdistill.serve.registry import ServedModel
@@ -324,20 +325,3 @@ class Service:
             "users_rebuilt": new.users is not old.users,
             "note": new.models.note,
         }
-
-
-def top_row(scores: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
-    """Top-k of one row, best first, ties to the lower index; ``-inf`` entries dropped.
-
-    The single-row case of :func:`recdistill.models.base.top_k` (same order).
-    """
-    n = scores.shape[0]
-    k = min(k, n)
-    if k <= 0:
-        return np.zeros(0, np.int64), np.zeros(0, np.float32)
-    part = np.argpartition(-scores, k - 1)[:k] if k < n else np.arange(n)
-    vals = scores[part]
-    order = np.lexsort((part, -vals))
-    ids, vals = part[order], vals[order]
-    keep = np.isfinite(vals) | (vals > 0)
-    return ids[keep].astype(np.int64), vals[keep].astype(np.float32)
