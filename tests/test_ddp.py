@@ -91,25 +91,22 @@ def _run(args: list[str], out: Path) -> None:
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
 
 
-@pytest.mark.slow
-def test_two_processes_train_like_one(tmp_path: Path) -> None:
-    script = tmp_path / "train_ddp.py"
-    script.write_text(SCRIPT, encoding="utf-8")
+def _one_and_two_processes(source: str, tmp_path: Path) -> tuple[Path, Path]:
+    """Run ``source`` as one process, then as two under torchrun; their output folders."""
+    script = tmp_path / "script.py"
+    script.write_text(source, encoding="utf-8")
     one, two = tmp_path / "one", tmp_path / "two"
     one.mkdir()
     two.mkdir()
     _run([sys.executable, str(script)], one)
-    _run(
-        [
-            sys.executable,
-            "-m",
-            "torch.distributed.run",
-            "--standalone",
-            "--nproc_per_node=2",
-            str(script),
-        ],
-        two,
-    )
+    torchrun = [sys.executable, "-m", "torch.distributed.run", "--standalone"]
+    _run([*torchrun, "--nproc_per_node=2", str(script)], two)
+    return one, two
+
+
+@pytest.mark.slow
+def test_two_processes_train_like_one(tmp_path: Path) -> None:
+    one, two = _one_and_two_processes(SCRIPT, tmp_path)
     r1 = json.loads((one / "result.json").read_text())
     r2 = json.loads((two / "result.json").read_text())
     assert (r1["world"], r2["world"]) == (1, 2)
@@ -167,14 +164,7 @@ GRAD_SCRIPT = textwrap.dedent(
 
 
 def test_ddp_gradient_is_the_mean_over_every_ranks_examples(tmp_path: Path) -> None:
-    script = tmp_path / "grad.py"
-    script.write_text(GRAD_SCRIPT, encoding="utf-8")
-    one, two = tmp_path / "one", tmp_path / "two"
-    one.mkdir()
-    two.mkdir()
-    _run([sys.executable, str(script)], one)
-    torchrun = [sys.executable, "-m", "torch.distributed.run", "--standalone"]
-    _run([*torchrun, "--nproc_per_node=2", str(script)], two)
+    one, two = _one_and_two_processes(GRAD_SCRIPT, tmp_path)
     g1 = json.loads((one / "grad.json").read_text())
     g2 = json.loads((two / "grad.json").read_text())
     np.testing.assert_allclose(g2, g1, rtol=1e-5)
