@@ -268,6 +268,16 @@ def test_two_tower_fast_scoring_matches_the_network(
     loaded = load_model(model.save(tmp_path / "tt"))
     np.testing.assert_allclose(loaded.score(batch), fast, rtol=1e-5, atol=1e-5)
 
+    # One request: the compiled kernel against the numpy reference, float32 and int8,
+    # with ids outside the catalogue (skipped) and a history longer than max_len.
+    odd = np.array([-1, 3, model.n_items, 5, *range(12), 10**6], dtype=np.int32)
+    for m in (model, model.quantized("int8")):
+        w = m._weights()
+        for items in (odd, odd[:0], np.array([2], dtype=np.int32)):
+            np.testing.assert_allclose(
+                m._score_one(items, w), m._score_one_numpy(items, w), rtol=1e-5, atol=1e-5
+            )
+
 
 @pytest.mark.parametrize(("precision", "tol"), [("float16", 2e-2), ("int8", 0.1)])
 def test_quantized_two_tower_is_smaller_and_ranks_alike(
