@@ -7,6 +7,7 @@ prints it as one line on stderr and exits with code 2 (never a traceback).
 from __future__ import annotations
 
 import logging
+import shlex
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -61,9 +62,16 @@ def _run_config(config: Path, out: Path, overrides: list[str]) -> Path:
     from recdistill.pipeline import run_pipeline
 
     result = run_pipeline(load_config(config, overrides), out)
-    typer.echo(f"metrics: {result.out_dir / 'metrics.json'}")
-    typer.echo(f"report: {result.out_dir / 'report.html'}")
+    _print_results(result.out_dir)
     return result.out_dir
+
+
+def _print_results(run_dir: Path) -> None:
+    """Where a run's results are, and the one command that serves it."""
+    typer.echo(f"metrics: {run_dir / 'metrics.json'}")
+    typer.echo(f"report: {run_dir / 'report.html'}")
+    prog = ".venv/bin/recdistill" if Path(".venv/bin/recdistill").exists() else "recdistill"
+    typer.echo(f"serve it: {prog} serve {shlex.quote(str(run_dir))}")
 
 
 @app.command("train")
@@ -120,8 +128,7 @@ def demo(
     from recdistill.demo import run_demo
 
     result = run_demo(out, quick=quick, seed=seed)
-    typer.echo(f"metrics: {result.out_dir / 'metrics.json'}")
-    typer.echo(f"report: {result.out_dir / 'report.html'}")
+    _print_results(result.out_dir)
 
 
 @app.command("evaluate")

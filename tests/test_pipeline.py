@@ -176,8 +176,9 @@ def test_run_config_round_trip(tmp_path: Path, demo_files: tuple[Path, Path]) ->
 @pytest.mark.slow
 def test_demo_quick_end_to_end(cli: CliRunner, tmp_path: Path) -> None:
     out = tmp_path / "demo"
-    code, _, stderr = cli("demo", "--quick", "--out", out)
+    code, stdout, stderr = cli("demo", "--quick", "--out", out)
     assert code == 0, stderr
+    assert f"serve {out}" in stdout  # the one command that serves the result
     m = json.loads((out / "metrics.json").read_text())
     assert m["dataset"]["name"] == "demo-shop"
     models = m["models"]
