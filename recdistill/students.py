@@ -60,13 +60,19 @@ def default_recipes() -> dict[str, dict[str, Any]]:
     return {"listwise": {"methods": {"listwise": {}}, "alpha": 0.5}}
 
 
+def probe(recipe: dict[str, Any]) -> KDMixer:
+    """A recipe's mixer, built only to check it and read ``kd_name`` and
+    ``teacher_top_needed`` (placeholder widths; the distiller builds the real one)."""
+    return KDMixer.from_config(recipe, student_dim=8, teacher_dim=8, n_items=2)
+
+
 def resolve(cfg: DistillConfig) -> tuple[list[ModelSpec], dict[str, dict[str, Any]]]:
     """The configured (or default) students and recipes, checked before anything trains."""
     students = cfg.students if cfg.students is not None else default_students()
     recipes = cfg.recipes if cfg.recipes is not None else default_recipes()
     for name, recipe in recipes.items():
         try:
-            KDMixer.from_config(recipe, student_dim=8, teacher_dim=8, n_items=2)
+            probe(recipe)
         except ConfigError as exc:
             raise ConfigError(f"distill.recipes.{name}: {exc}") from None
     if not students:
@@ -91,10 +97,7 @@ def teacher_outputs(
     _, recipes = resolve(cfg)
     if not recipes:  # scratch students only: nothing to cache
         return None
-    need = max(
-        KDMixer.from_config(r, student_dim=8, teacher_dim=8, n_items=2).teacher_top_needed
-        for r in recipes.values()
-    )
+    need = max(probe(r).teacher_top_needed for r in recipes.values())
     m = max(cfg.top_m, need)
     return build_teacher_cache(
         teacher,
@@ -136,7 +139,7 @@ def run_students(
             if recipe is not None:
                 handle = Distillation(recipe, teacher, cache, top_m=cfg.top_m)
                 st = replace(stage, options=replace(stage.options, distill=handle))
-                kd = KDMixer.from_config(recipe, student_dim=8, teacher_dim=8, n_items=2).kd_name
+                kd = probe(recipe).kd_name
             model, entry = fit_select_test(st, one, role="student", refit_default=False)
             if not entry:
                 continue
