@@ -8,8 +8,9 @@ and scaled per row on the fly, so no float copy of a quantized table is ever
 made. At serving sizes a request is dominated by per-call overhead in numpy
 (two dozen small operations); compiled, it is one call.
 
-Compiled on first use and cached on disk beside this file (``cache=True``);
-where that folder is read-only numba compiles per process instead.
+Compiled on first use (about 2 s per weight dtype) and cached on disk
+(``cache=True``): beside this file, or in numba's user-wide cache where that
+folder is read-only (``NUMBA_CACHE_DIR`` chooses another place).
 """
 
 from __future__ import annotations
