@@ -70,7 +70,8 @@ def _print_results(run_dir: Path) -> None:
     """Where a run's results are, and the one command that serves it."""
     typer.echo(f"metrics: {run_dir / 'metrics.json'}")
     typer.echo(f"report: {run_dir / 'report.html'}")
-    prog = ".venv/bin/recdistill" if Path(".venv/bin/recdistill").exists() else "recdistill"
+    invoked = sys.argv[0] if sys.argv else ""
+    prog = invoked if Path(invoked).name == "recdistill" else "recdistill"  # as the user ran it
     typer.echo(f"serve it: {prog} serve {shlex.quote(str(run_dir))}")
 
 

@@ -39,7 +39,7 @@ from recdistill.distill.base import KDInputs
 from recdistill.distill.mixer import KDMixer
 from recdistill.distill.teacher_cache import TeacherCache, history_mask, teacher_logits
 from recdistill.errors import ConfigError
-from recdistill.models._sasrec_net import SeqNet
+from recdistill.models._sasrec_net import SeqNet, eval_mode
 from recdistill.models._seqmodel import SeqTrainer, SequentialModel
 from recdistill.models._sequences import IGNORE, SeqBatch
 from recdistill.models.base import TrainData
@@ -216,15 +216,11 @@ class KDTrainer(EpochTrainer):
         """The teacher run on the batch's inputs (no input dropout): exact logits (an
         ensemble's mean log-probabilities) and its first network's queries."""
         nets = self.handle.teacher.members or [self.teacher_net]
-        modes = [net.training for net in nets]
-        try:
-            members = [(net.eval(), net.items()) for net in nets]
+        with eval_mode(nets):
+            members = [(net, net.items()) for net in nets]
             mask = batch.targets != IGNORE
             t_logits, t_repr = teacher_logits(members, batch.inputs, mask)
             t_logits = t_logits.to(logits.device)
-        finally:
-            for net, mode in zip(nets, modes, strict=True):
-                net.train(mode)
         extra: dict[str, Any] = {"item_popularity": self.popularity}
         if self.mixer.uses_repr:
             extra["student_repr"] = student_repr

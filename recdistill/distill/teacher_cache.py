@@ -40,6 +40,7 @@ import numpy as np
 import torch
 
 from recdistill.errors import ConfigError
+from recdistill.models._sasrec_net import ensemble_logits, eval_mode
 from recdistill.models._seqmodel import SequentialModel, digest
 from recdistill.models._sequences import IGNORE, Windows, make_windows, pack
 from recdistill.models.base import TrainData
@@ -185,18 +186,11 @@ def build_teacher_cache(
     mine = mine[np.argsort(windows.length[mine], kind="stable")]
     budget = chunk_positions(n_items, memory_mb)
     groups = _group_by_positions(windows, mine, budget)
-    modes = [net.training for net in nets]
-    for net in nets:
-        net.eval()
-    try:
-        with torch.inference_mode():
-            members = [(net, net.items()) for net in nets]
-            show = progress and dist.is_main()
-            for rows in track(groups, "teacher cache", total=len(groups), enabled=show):
-                _score_rows(members, windows, rows, data, out, m)
-    finally:
-        for net, mode in zip(nets, modes, strict=True):
-            net.train(mode)
+    with eval_mode(nets), torch.inference_mode():
+        members = [(net, net.items()) for net in nets]
+        show = progress and dist.is_main()
+        for rows in track(groups, "teacher cache", total=len(groups), enabled=show):
+            _score_rows(members, windows, rows, data, out, m)
     for arr in out:
         arr.flush()
     del out
@@ -239,10 +233,7 @@ def teacher_logits(
         first = hidden if first is None else first
         parts.append((hidden @ table.T).float())
     assert first is not None
-    if len(parts) == 1:
-        return parts[0], first
-    logits = torch.stack([p.log_softmax(dim=1) for p in parts]).mean(dim=0)
-    return logits, first
+    return ensemble_logits(parts), first
 
 
 def _score_rows(

@@ -10,6 +10,8 @@ query).
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator, Sequence
 from typing import Literal
 
 import torch
@@ -114,6 +116,31 @@ class Block(nn.Module):
             return x + self.feed(self.norm2(x))
         x = self.norm1(x + self.attend(x))
         return self.norm2(x + self.feed(x))
+
+
+@contextlib.contextmanager
+def eval_mode(nets: Sequence[nn.Module]) -> Iterator[None]:
+    """The networks in eval mode within the block, each back in its own mode after.
+
+    Networks already in eval mode are left alone (``eval()`` walks every
+    submodule: a cost on the serving path, where nets stay in eval mode).
+    """
+    training = [net for net in nets if net.training]
+    for net in training:
+        net.eval()
+    try:
+        yield
+    finally:
+        for net in training:
+            net.train(True)
+
+
+def ensemble_logits(parts: Sequence[torch.Tensor]) -> torch.Tensor:
+    """One network's logits as they are; several members': the mean of their
+    log-probabilities (the log of the geometric mean, also logits)."""
+    if len(parts) == 1:
+        return parts[0]
+    return torch.stack([p.log_softmax(dim=1) for p in parts]).mean(dim=0)
 
 
 class SeqNet(nn.Module):

@@ -29,7 +29,7 @@ from pydantic import Field
 from torch import nn
 
 from recdistill.errors import ConfigError
-from recdistill.models._sasrec_net import SeqNet
+from recdistill.models._sasrec_net import SeqNet, ensemble_logits, eval_mode
 from recdistill.models._sequences import (
     IGNORE,
     SeqBatch,
@@ -198,27 +198,14 @@ class SequentialModel(Recommender):
             batch.indptr, batch.items, self.config.max_len, net.pad, net.bos_id, self.n_items
         )
         order = np.argsort(last.numpy(), kind="stable")
-        modes = [m.training for m in nets]
-        try:
-            with torch.inference_mode():
-                for m in nets:
-                    if m.training:  # eval() walks every submodule: skip it when serving
-                        m.eval()
-                tables = [m.items() for m in nets]
-                for c in range(0, len(order), SCORE_CHUNK):
-                    rows = torch.from_numpy(order[c : c + SCORE_CHUNK])
-                    pos = last[rows]
-                    xc = x[rows, : int(pos.max()) + 1]
-                    parts = [query_logits(m, t, xc, pos) for m, t in zip(nets, tables, strict=True)]
-                    if len(parts) == 1:
-                        chunk = parts[0]
-                    else:
-                        chunk = torch.stack([p.log_softmax(dim=1) for p in parts]).mean(dim=0)
-                    out[rows.numpy()] = chunk.numpy()
-        finally:
-            for m, mode in zip(nets, modes, strict=True):
-                if mode:
-                    m.train(True)
+        with eval_mode(nets), torch.inference_mode():
+            tables = [m.items() for m in nets]
+            for c in range(0, len(order), SCORE_CHUNK):
+                rows = torch.from_numpy(order[c : c + SCORE_CHUNK])
+                pos = last[rows]
+                xc = x[rows, : int(pos.max()) + 1]
+                parts = [query_logits(m, t, xc, pos) for m, t in zip(nets, tables, strict=True)]
+                out[rows.numpy()] = ensemble_logits(parts).numpy()
         return out
 
     # -- artifacts -----------------------------------------------------------
@@ -340,8 +327,9 @@ class SeqTrainer(EpochTrainer):
             )
         else:
             loss = self.sampled_loss(module, inputs, mask, targets)
-        # under DDP: weight every real position alike across ranks (1 in one process)
-        return loss * dist.global_mean_scale(mask.sum()), batch.sequences
+        if dist.is_distributed():  # weight every real position alike across ranks
+            loss = loss * dist.global_mean_scale(mask.sum())
+        return loss, batch.sequences
 
     def positions(
         self, module: nn.Module, batch: SeqBatch

@@ -138,8 +138,7 @@ class TwoTower(SequentialModel):
         super().__init__(config)
         self._np: dict[str, np.ndarray] = {}
         self._np_for: PooledNet | None = None
-        self._fused_for: dict[str, np.ndarray] | None = None
-        self._fused_arrays: dict[str, np.ndarray] = {}
+        self._fused_arrays: dict[str, np.ndarray] | None = None
         self._kernel_for: dict[str, np.ndarray] | None = None
         self._kernel_weights: tuple[np.ndarray, ...] = ()
         self.precision: Precision = "float32"
@@ -249,7 +248,7 @@ class TwoTower(SequentialModel):
         this size): recency weights and both normalisers precomputed per history
         length, matrix-vector products for the MLP, one ``I x D`` product.
         """
-        f = self._fused(w)
+        f = self._fused()
         if items.size and (
             np.minimum.reduce(items) < 0 or np.maximum.reduce(items) >= self.n_items
         ):
@@ -285,9 +284,9 @@ class TwoTower(SequentialModel):
             out *= w[f"{name}.scale"]
         return out
 
-    def _fused(self, w: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-        """Per-length constants of :meth:`_score_one`, made once per set of weights."""
-        if self._fused_for is w:
+    def _fused(self) -> dict[str, np.ndarray]:
+        """Per-length constants of :meth:`_score_one_numpy` (from the config alone, made once)."""
+        if self._fused_arrays is not None:
             return self._fused_arrays
         cap = self.config.max_len
         decay = np.float32(self.config.decay)
@@ -301,7 +300,6 @@ class TwoTower(SequentialModel):
             "mean_norm": (1.0 / (n + 1.0)).astype(np.float32),
             "recent_norm": (1.0 / (psum + powers_bos)).astype(np.float32),
         }
-        self._fused_for = w
         return self._fused_arrays
 
     def _pool_batch(
