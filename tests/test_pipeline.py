@@ -126,12 +126,20 @@ def test_run_writes_metrics_per_contract(
     )
 
 
+def small_run(
+    cli: CliRunner, tmp_path: Path, demo_files: tuple[Path, Path], *extra: str
+) -> Path:
+    """``recdistill run`` of :func:`small_config` into ``tmp_path/run`` (must succeed)."""
+    out = tmp_path / "run"
+    code, _, stderr = cli("run", small_config(tmp_path, demo_files), "--out", out, *extra)
+    assert code == 0, stderr
+    return out
+
+
 def test_saved_artifacts_reproduce_test_metrics(
     cli: CliRunner, tmp_path: Path, demo_files: tuple[Path, Path]
 ) -> None:
-    cfg = small_config(tmp_path, demo_files)
-    out = tmp_path / "run"
-    assert cli("run", cfg, "--out", out)[0] == 0
+    out = small_run(cli, tmp_path, demo_files)
     m = json.loads((out / "metrics.json").read_text())
     run = RunFolder.open(out)
     assert run.model_names() == [
@@ -239,9 +247,7 @@ def test_train_then_distill_stage_commands(
 def test_report_command_rerenders_and_rejects_bad_folders(
     cli: CliRunner, tmp_path: Path, demo_files: tuple[Path, Path]
 ) -> None:
-    cfg = small_config(tmp_path, demo_files)
-    out = tmp_path / "run"
-    assert cli("run", cfg, "--out", out)[0] == 0
+    out = small_run(cli, tmp_path, demo_files)
     (out / "report.html").unlink()
     code, stdout, _ = cli("report", out)
     assert code == 0 and (out / "report.html").exists() and "report.html" in stdout
@@ -256,10 +262,7 @@ def test_report_command_rerenders_and_rejects_bad_folders(
 def test_scratch_students_only_need_no_teacher_cache(
     cli: CliRunner, tmp_path: Path, demo_files: tuple[Path, Path]
 ) -> None:
-    cfg = small_config(tmp_path, demo_files)
-    out = tmp_path / "run"
-    code, _, stderr = cli("run", cfg, "--out", out, "--set", "distill.recipes={}")
-    assert code == 0, stderr
+    out = small_run(cli, tmp_path, demo_files, "--set", "distill.recipes={}")
     m = json.loads((out / "metrics.json").read_text())
     students = {n for n, v in m["models"].items() if v["role"] == "student"}
     assert students == {"student-scratch", "student-scratch-int8"}
