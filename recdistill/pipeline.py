@@ -25,7 +25,7 @@ from recdistill.errors import ConfigError
 from recdistill.evaluate.efficiency import measure
 from recdistill.evaluate.protocol import EvalTask, evaluate
 from recdistill.evaluate.selection import expand_grid, select
-from recdistill.models.base import FitOptions, Recommender, TrainData, build_model
+from recdistill.models.base import FitOptions, Recommender, Scorer, TrainData, build_model
 from recdistill.progress import make_progress
 from recdistill.split import Split, make_split
 from recdistill.train import dist
@@ -162,12 +162,12 @@ class Stage:
     def test_task(self) -> EvalTask:
         return EvalTask(self.split.train_valid, self.split.test, "test")
 
-    def validator(self) -> Callable[[Recommender], dict[str, float]]:
+    def validator(self) -> Callable[[Scorer], dict[str, float]]:
         """The validation callback iterative models use for early stopping."""
         ev = self.cfg.evaluation
         task = self.valid_task
 
-        def validate(model: Recommender) -> dict[str, float]:
+        def validate(model: Scorer) -> dict[str, float]:
             return evaluate(model, task, ev.k, mask_seen=ev.mask_seen, batch_size=ev.batch_size)
 
         return validate

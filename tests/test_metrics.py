@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-from typing import Self
 
 import numpy as np
 import pytest
@@ -12,7 +11,7 @@ from recdistill.data.types import Interactions
 from recdistill.evaluate.metrics import per_user_metrics, popularity_groups, self_information
 from recdistill.evaluate.protocol import EvalTask, evaluate
 from recdistill.evaluate.ranks import UNRANKED, pad_targets, target_ranks
-from recdistill.models.base import FitOptions, Histories, ModelConfig, Recommender, TrainData
+from recdistill.models.base import Histories
 
 
 def ranks_of(scores: list[list[float]], targets: list[list[int]]) -> np.ndarray:
@@ -104,29 +103,15 @@ def test_popularity_groups_and_self_information() -> None:
     assert info.tolist() == pytest.approx([0.0, 2.0])
 
 
-class FixedScores(Recommender):
-    """A test model that returns a fixed score matrix row per user."""
-
-    kind = "fixed-test"
-
-    class Config(ModelConfig):
-        pass
+class FixedScores:
+    """A test scorer (the evaluator needs only ``score`` and ``n_items``): a fixed row per user."""
 
     def __init__(self, table: np.ndarray) -> None:
-        super().__init__(self.Config())
         self.table = table
-
-    def fit(self, data: TrainData, options: FitOptions | None = None) -> Self:
-        return self
+        self.n_items = table.shape[1]
 
     def score(self, batch: Histories) -> np.ndarray:
         return self.table[batch.users].astype(np.float32)
-
-    def state(self) -> dict[str, np.ndarray]:
-        return {"table": self.table}
-
-    def load_state(self, state: dict[str, np.ndarray]) -> None:
-        self.table = state["table"]
 
 
 def random_task(n_users: int = 50, n_items: int = 40, seed: int = 0) -> tuple[EvalTask, np.ndarray]:

@@ -250,6 +250,7 @@ def test_two_tower_fast_scoring_matches_the_network(
     walk: tuple[TrainData, Histories, np.ndarray], tmp_path: Path
 ) -> None:
     """The numpy last-position path equals the network's full pooling (and after reload)."""
+    from recdistill.models._seqmodel import TrainingView
     from recdistill.models.twotower import TwoTower
 
     data, hist, _ = walk
@@ -261,9 +262,7 @@ def test_two_tower_fast_scoring_matches_the_network(
     fast = model.score(batch)
     one_by_one = np.concatenate([model.score(Histories.from_lists([r])) for r in rows])
     np.testing.assert_allclose(one_by_one, fast, rtol=1e-5, atol=1e-5)
-    model._solo = True  # the generic path: the network over every position
-    slow = model.score(batch)
-    model._solo = False
+    slow = TrainingView(model, model.require_net()).score(batch)  # the network's torch path
     np.testing.assert_allclose(fast, slow, rtol=1e-4, atol=1e-4)
     loaded = load_model(model.save(tmp_path / "tt"))
     np.testing.assert_allclose(loaded.score(batch), fast, rtol=1e-5, atol=1e-5)

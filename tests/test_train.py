@@ -15,7 +15,7 @@ import sys
 import textwrap
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any, Self
+from typing import Any
 
 import numpy as np
 import pytest
@@ -61,14 +61,16 @@ class Toy(Recommender):
         super().__init__(config)
         self.net = nn.Linear(4, 3)
 
-    def fit(self, data: TrainData, options: FitOptions | None = None) -> Self:
+    def _fit(self, data: TrainData, options: FitOptions) -> None:
         with TrainSession(options, name="toy") as session:
             torch.manual_seed(0)
             self.net = nn.Linear(4, 3)
             self.report = session.fit(
-                ToyTrainer(self.net), self, epochs=self.config.epochs, patience=self.config.patience
+                ToyTrainer(self.net),
+                options.bound_validation(self),
+                epochs=self.config.epochs,
+                patience=self.config.patience,
             )
-        return self
 
     def score(self, batch: Histories) -> np.ndarray:
         return np.zeros((len(batch), 3), dtype=np.float32)

@@ -1,13 +1,15 @@
 """The distiller: a student's own training step plus the teacher's knowledge.
 
 :class:`Distillation` is the teacher handle a student receives through
-``FitOptions.distill``. When the student builds its trainer (the shared
-sequential step, :class:`~recdistill.models._seqmodel.SeqTrainer`), the handle
-wraps it in a :class:`KDTrainer`, whose loss per batch is::
+``FitOptions.distill``. When the student builds its trainer (any
+:class:`~recdistill.train.StudentTrainer`, such as the shared sequential step),
+the handle wraps it in a :class:`KDTrainer`, whose loss per batch is::
 
-    q, items  = student(inputs)              N real positions x D, I x D
+    q, items  = trainer.positions(batch)     N real positions x D, I x D
     s         = q @ items.T                  N x I student logits
-    L_true,n  = CE(s_n, target_n)            the student's own loss per position
+    L_true,n  = trainer.position_loss(...)   the student's own loss per position
+                                             (its full or sampled softmax, its
+                                             label smoothing)
     teacher   = cache rows of the positions (offline), or the teacher run on
                 the same inputs (online: exact logits and its representation)
     loss      = KDMixer(L_true, KDInputs(s, targets, teacher, seen, ...))
@@ -27,23 +29,23 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 from torch import nn
 
+from recdistill.data.views import TrainData
 from recdistill.distill.base import KDInputs
 from recdistill.distill.mixer import KDMixer
 from recdistill.distill.teacher_cache import TeacherCache, history_mask, teacher_logits
 from recdistill.errors import ConfigError
 from recdistill.models._sasrec_net import SeqNet, eval_mode
-from recdistill.models._seqmodel import SeqTrainer, SequentialModel
+from recdistill.models._seqmodel import SequentialModel
 from recdistill.models._sequences import IGNORE, SeqBatch
-from recdistill.models.base import TrainData
-from recdistill.train import EpochContext, EpochTrainer
+from recdistill.train.trainer import EpochContext, EpochTrainer, StudentTrainer
 
 log = logging.getLogger("recdistill.distill")
 
@@ -86,22 +88,27 @@ class Distillation:
         return "cache" if self.cache is not None else "online"
 
     def __call__(self, trainer: EpochTrainer, data: TrainData) -> EpochTrainer:
-        if not isinstance(trainer, SeqTrainer):
+        if not isinstance(trainer, StudentTrainer):
             raise ConfigError(
-                "distillation needs a sequential student (sasrec, twotower); "
-                f"got a {type(trainer).__name__}"
+                f"distillation: the student's trainer ({type(trainer).__name__}) offers no "
+                "positions and per-position loss (recdistill.train.StudentTrainer)"
             )
         return KDTrainer(trainer, self, data)
 
 
 class KDTrainer(EpochTrainer):
-    """Wraps a student's :class:`SeqTrainer`; see the module docstring for the loss."""
+    """Wraps a student's :class:`~recdistill.train.StudentTrainer`; see the module
+    docstring for the loss."""
 
-    def __init__(self, base: SeqTrainer, handle: Distillation, data: TrainData) -> None:
+    def __init__(self, base: StudentTrainer, handle: Distillation, data: TrainData) -> None:
         self.base, self.handle, self.data = base, handle, data
         student = base.module
         teacher_net = handle.teacher.require_net()
-        assert isinstance(student, SeqNet)
+        if not isinstance(student, SeqNet):
+            raise ConfigError(
+                f"distillation: the student's network ({type(student).__name__}) does not read "
+                "histories as the teacher does (a recdistill SeqNet)"
+            )
         self.student: SeqNet = student
         student_dim, teacher_dim = student.d, teacher_net.d
         self.mixer = KDMixer.from_config(
@@ -126,9 +133,9 @@ class KDTrainer(EpochTrainer):
                 )
             if cache.n_positions != len(data.interactions):
                 raise ConfigError("distillation: the teacher cache was built for other data")
-        elif base.config.max_len > teacher_net.max_len:
+        elif student.max_len > teacher_net.max_len:
             raise ConfigError(
-                f"distillation online: the student's max_len {base.config.max_len} exceeds "
+                f"distillation online: the student's max_len {student.max_len} exceeds "
                 f"the teacher's {teacher_net.max_len}"
             )
         # every cached column is used: listwise and soft labels gain from a longer top-M
@@ -144,7 +151,7 @@ class KDTrainer(EpochTrainer):
         self.ema_decay = base.ema_decay
         counts = data.interactions.item_counts().astype(np.float32)
         self.popularity = torch.from_numpy(counts).to(base.device)
-        self.epochs = base.config.epochs
+        self.epochs = base.epochs
         self._components: dict[str, float] = {}
         self._batches = 0
 
@@ -154,7 +161,7 @@ class KDTrainer(EpochTrainer):
             extra["cache"] = self.handle.cache.key
         return f"{self.base.fingerprint()}|kd={json.dumps(extra, sort_keys=True)}"
 
-    def batches(self, ctx: EpochContext) -> list[SeqBatch]:
+    def batches(self, ctx: EpochContext) -> Sequence[Any]:
         return self.base.batches(ctx)
 
     def train_epoch(self, ctx: EpochContext) -> dict[str, float]:
@@ -170,14 +177,10 @@ class KDTrainer(EpochTrainer):
 
     def loss(self, module: nn.Module, batch: SeqBatch) -> tuple[torch.Tensor, int]:
         base = self.base
-        q, table, targets, index = base.positions(self.student, batch)
-        logits = q @ table.T  # N x I
-        l_true = F.cross_entropy(
-            logits.float(),
-            targets,
-            reduction="none",
-            label_smoothing=base.config.label_smoothing,
-        )
+        pos = base.positions(self.student, batch)
+        q, targets, index = pos.queries, pos.targets, pos.index
+        logits = q @ pos.items.T  # N x I
+        l_true = base.position_loss(self.student, batch, pos, logits)
         index_np = index.cpu().numpy()
         seen_np = history_mask(
             index_np, self.data.interactions.item, self.data.indptr, self.data.n_items

@@ -22,9 +22,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from recdistill.data.types import Interactions
+from recdistill.data.views import Histories, Scorer
 from recdistill.evaluate.metrics import MetricAccumulator, popularity_groups, self_information
 from recdistill.evaluate.ranks import pad_targets, target_ranks
-from recdistill.models.base import Histories, Recommender, mask_scores, top_k
+from recdistill.models.ranking import mask_scores, top_k
 from recdistill.progress import track
 
 
@@ -42,7 +43,7 @@ class EvalTask:
 
 
 def evaluate(
-    model: Recommender,
+    model: Scorer,
     task: EvalTask,
     ks: list[int],
     *,

@@ -20,7 +20,7 @@ import hashlib
 import json
 from abc import abstractmethod
 from dataclasses import replace
-from typing import ClassVar, Literal, Self
+from typing import ClassVar, Literal
 
 import numpy as np
 import torch
@@ -40,8 +40,10 @@ from recdistill.models._sequences import (
 )
 from recdistill.models._softmax import fused_softmax_ce
 from recdistill.models.base import FitOptions, Histories, ModelConfig, Recommender, TrainData
-from recdistill.train import EpochContext, EpochTrainer, TrainReport, TrainSession, dist
+from recdistill.train import dist
 from recdistill.train.device import seed_torch
+from recdistill.train.loop import TrainReport, TrainSession
+from recdistill.train.trainer import EpochContext, EpochTrainer, Positions
 
 SCORE_CHUNK = 256  # rows per forward pass when scoring
 
@@ -112,6 +114,7 @@ class SequentialModel(Recommender):
 
     Config: ClassVar[type[ModelConfig]]
     config: SeqTrainConfig
+    distillable = True
 
     def __init__(self, config: ModelConfig | None = None) -> None:
         super().__init__(config)
@@ -119,7 +122,6 @@ class SequentialModel(Recommender):
         self.members: list[SeqNet] = []
         self.report: TrainReport | None = None
         self.reports: list[TrainReport] = []
-        self._solo = False  # while a member trains, score with that member alone
 
     # -- what a model adds ---------------------------------------------------
     @abstractmethod
@@ -135,16 +137,15 @@ class SequentialModel(Recommender):
         return None
 
     # -- the contract --------------------------------------------------------
-    def fit(self, data: TrainData, options: FitOptions | None = None) -> Self:
+    def _fit(self, data: TrainData, options: FitOptions) -> None:
         """Train on ``data`` with the shared loop (early stopping on ``options.validate``).
 
         With several members, member ``k`` trains with seed ``seed + k`` (its
         checkpoints under ``out_dir/member{k}``) and early-stops on its own
-        validation; the fitted model scores with all members.
+        validation, which scores that member alone (:class:`TrainingView`);
+        the fitted model scores with all members.
         """
-        options = options if options is not None else FitOptions()
         cfg = self.config
-        self.n_users, self.n_items = data.n_users, data.n_items
         if self.n_items == 0:
             raise ConfigError(f"{self.kind}: the training data has no items")
         windows = make_windows(data.interactions.item, data.indptr, cfg.max_len, cfg.extra_windows)
@@ -167,15 +168,11 @@ class SequentialModel(Recommender):
                 trainer: EpochTrainer = SeqTrainer(self, windows, counts, session.device, text)
                 if options.distill is not None:
                     trainer = options.distill(trainer, data)
-                self._solo = True
-                try:
-                    report = session.fit(trainer, self, epochs=cfg.epochs, patience=cfg.patience)
-                finally:
-                    self._solo = False
+                validate = options.bound_validation(TrainingView(self, self.net))
+                report = session.fit(trainer, validate, epochs=cfg.epochs, patience=cfg.patience)
             self.members.append(self.net)
             self.reports.append(report)
         self.net, self.report = self.members[0], self.reports[-1]
-        return self
 
     def require_net(self) -> SeqNet:
         if self.net is None:
@@ -190,23 +187,7 @@ class SequentialModel(Recommender):
         Rows are run in length-sorted chunks, each padded to its own longest row.
         """
         net = self.require_net()
-        nets = [net] if self._solo or not self.members else self.members
-        out = np.empty((len(batch), self.n_items), dtype=np.float32)
-        if len(batch) == 0:
-            return out
-        x, last = history_batch(
-            batch.indptr, batch.items, self.config.max_len, net.pad, net.bos_id, self.n_items
-        )
-        order = np.argsort(last.numpy(), kind="stable")
-        with eval_mode(nets), torch.inference_mode():
-            tables = [m.items() for m in nets]
-            for c in range(0, len(order), SCORE_CHUNK):
-                rows = torch.from_numpy(order[c : c + SCORE_CHUNK])
-                pos = last[rows]
-                xc = x[rows, : int(pos.max()) + 1]
-                parts = [query_logits(m, t, xc, pos) for m, t in zip(nets, tables, strict=True)]
-                out[rows.numpy()] = ensemble_logits(parts).numpy()
-        return out
+        return score_networks(self.members or [net], batch, self.config.max_len, self.n_items)
 
     # -- artifacts -----------------------------------------------------------
     def state(self) -> dict[str, np.ndarray]:
@@ -235,6 +216,46 @@ class SequentialModel(Recommender):
         self.net = self.members[0]
 
 
+class TrainingView:
+    """What validation scores while one network of ``model`` trains: that network alone,
+    through the torch path (it may sit on an accelerator), whatever the model's own
+    serving path (an ensemble's other members, a numpy kernel) would do."""
+
+    def __init__(self, model: SequentialModel, net: SeqNet) -> None:
+        self.model, self.net = model, net
+        self.n_items = model.n_items
+
+    def score(self, batch: Histories) -> np.ndarray:
+        """``B x I`` float32 logits of the training network."""
+        return score_networks([self.net], batch, self.model.config.max_len, self.n_items)
+
+
+def score_networks(
+    nets: list[SeqNet], batch: Histories, max_len: int, n_items: int
+) -> np.ndarray:
+    """``B x I`` float32 scores of ``nets`` for each row's last ``max_len`` items.
+
+    One network: the logits ``q(history) . item``. Several: the mean of their
+    log-probabilities (log of the geometric mean, also logits). Rows are run in
+    length-sorted chunks, each padded to its own longest row.
+    """
+    out = np.empty((len(batch), n_items), dtype=np.float32)
+    if len(batch) == 0:
+        return out
+    net = nets[0]
+    x, last = history_batch(batch.indptr, batch.items, max_len, net.pad, net.bos_id, n_items)
+    order = np.argsort(last.numpy(), kind="stable")
+    with eval_mode(nets), torch.inference_mode():
+        tables = [m.items() for m in nets]
+        for c in range(0, len(order), SCORE_CHUNK):
+            rows = torch.from_numpy(order[c : c + SCORE_CHUNK])
+            pos = last[rows]
+            xc = x[rows, : int(pos.max()) + 1]
+            parts = [query_logits(m, t, xc, pos) for m, t in zip(nets, tables, strict=True)]
+            out[rows.numpy()] = ensemble_logits(parts).numpy()
+    return out
+
+
 def query_logits(
     net: SeqNet, table: torch.Tensor, x: torch.Tensor, pos: torch.Tensor
 ) -> torch.Tensor:
@@ -248,9 +269,9 @@ def query_logits(
 class SeqTrainer(EpochTrainer):
     """The step of every sequential model: bucketed windows, full or sampled softmax.
 
-    ``module(inputs)`` returns ``(hidden B x T x D, items I x D)``. A
-    distillation wrapper reuses :meth:`positions` (the student's per-position
-    outputs) and :attr:`optimizer`.
+    ``module(inputs)`` returns ``(hidden B x T x D, items I x D)``. It is a
+    :class:`~recdistill.train.StudentTrainer`: a distillation wrapper reuses
+    :meth:`positions`, :meth:`position_loss` and :attr:`optimizer`.
     """
 
     def __init__(
@@ -267,6 +288,7 @@ class SeqTrainer(EpochTrainer):
         net = model.require_net()
         self.module = net
         self.n_items = net.n_items
+        self.epochs = cfg.epochs
         self.max_grad_norm = cfg.clip_grad
         self.ema_decay = cfg.ema or None
         decay: list[nn.Parameter] = []
@@ -331,10 +353,8 @@ class SeqTrainer(EpochTrainer):
             loss = loss * dist.global_mean_scale(mask.sum())
         return loss, batch.sequences
 
-    def positions(
-        self, module: nn.Module, batch: SeqBatch
-    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
-        """The batch's real positions: ``(queries N x D, items I x D, targets N, index N)``.
+    def positions(self, module: nn.Module, batch: SeqBatch) -> Positions:
+        """The batch's real positions (:class:`~recdistill.train.Positions`).
 
         ``index`` is each position's offset in the flat training item array
         (``windows.items``), the key of the teacher's cached outputs.
@@ -342,7 +362,35 @@ class SeqTrainer(EpochTrainer):
         b = batch.to(self.device)
         mask = b.targets != IGNORE
         hidden, table = module(self.hide_items(b.inputs))
-        return hidden[mask], table, b.targets[mask], b.index[mask]
+        return Positions(hidden[mask], table, b.targets[mask], b.index[mask])
+
+    def position_loss(
+        self,
+        module: nn.Module,
+        batch: SeqBatch,
+        positions: Positions,
+        logits: torch.Tensor | None = None,
+    ) -> torch.Tensor:
+        """``N``: this model's own loss at each position (``loss: full`` or ``sampled``).
+
+        ``full``: cross-entropy over the catalogue with ``label_smoothing`` (from
+        ``logits`` ``N x I`` when given); ``sampled``: the logQ-corrected sampled
+        softmax against ``n_negatives`` items drawn for this batch, scored with
+        ``positions.items``.
+        """
+        cfg = self.config
+        targets = positions.targets
+        if cfg.loss == "sampled":
+            negs = self.draw_negatives()
+            h, rows = positions.queries, positions.items[torch.cat([targets, negs])]
+            sampled = self.sampled_logits(h, rows, targets, negs)
+            zero = torch.zeros(targets.shape[0], dtype=torch.long, device=self.device)
+            return F.cross_entropy(sampled, zero, reduction="none")
+        if logits is None:
+            logits = positions.queries @ positions.items.T
+        return F.cross_entropy(
+            logits.float(), targets, reduction="none", label_smoothing=cfg.label_smoothing
+        )
 
     def hide_items(self, inputs: torch.Tensor) -> torch.Tensor:
         """Replace a random ``item_dropout`` share of input items (``B x T``) by padding."""
@@ -356,20 +404,32 @@ class SeqTrainer(EpochTrainer):
         self, module: nn.Module, inputs: torch.Tensor, mask: torch.Tensor, targets: torch.Tensor
     ) -> torch.Tensor:
         """logQ-corrected sampled softmax: the positive against ``n_negatives`` shared ones."""
+        negs = self.draw_negatives()
+        hidden, rows = module(inputs, torch.cat([targets, negs]))
+        logits = self.sampled_logits(hidden[mask], rows, targets, negs)
+        zero = torch.zeros(targets.shape[0], dtype=torch.long, device=self.device)
+        return F.cross_entropy(logits, zero)
+
+    def draw_negatives(self) -> torch.Tensor:
+        """``n_negatives`` item ids shared by the batch (uniform or by training counts)."""
         k = self.config.n_negatives
         if self.config.negative_sampling == "uniform":
-            negs = torch.randint(0, self.n_items, (k,), device=self.device)
-        else:
-            negs = torch.multinomial(self.sample_p, k, replacement=True)
-        hidden, rows = module(inputs, torch.cat([targets, negs]))
-        h = hidden[mask]  # N x D
+            return torch.randint(0, self.n_items, (k,), device=self.device)
+        return torch.multinomial(self.sample_p, k, replacement=True)
+
+    def sampled_logits(
+        self, h: torch.Tensor, rows: torch.Tensor, targets: torch.Tensor, negs: torch.Tensor
+    ) -> torch.Tensor:
+        """``N x (1 + K)`` float32 logQ-corrected logits: the target first, then the negatives.
+
+        ``h``: ``N x D`` queries; ``rows``: the vectors of ``targets`` then ``negs``.
+        A negative equal to the row's target is masked out.
+        """
         n = targets.shape[0]
         pos = (h * rows[:n]).sum(-1, keepdim=True) - self.log_q[targets][:, None]
         neg = h @ rows[n:].T - self.log_q[negs][None, :]  # N x K
         neg = neg.masked_fill(negs[None, :] == targets[:, None], float("-inf"))
-        logits = torch.cat([pos, neg], dim=1).float()
-        zero = torch.zeros(n, dtype=torch.long, device=self.device)
-        return F.cross_entropy(logits, zero)
+        return torch.cat([pos, neg], dim=1).float()
 
     def finalize(self) -> None:
         """Bake any text projection and gate into a plain item table (the serving form)."""

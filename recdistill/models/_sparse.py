@@ -1,8 +1,6 @@
-"""Small helpers shared by the baseline models: sparse state, history matrices, top-N.
+"""Small helpers shared by the baseline models: history matrices, known users, top-N.
 
-A CSR matrix in a model's state is stored as three arrays, ``name.data``,
-``name.indices`` and ``name.indptr``, plus ``name.shape`` (int64 ``[2]``), so
-the default :meth:`Recommender.n_params` counts only its stored values.
+(A CSR matrix in a model's state: :class:`recdistill.models.state.CSR`.)
 """
 
 from __future__ import annotations
@@ -10,27 +8,7 @@ from __future__ import annotations
 import numpy as np
 from scipy import sparse
 
-from recdistill.models.base import Histories
-
-
-def pack_csr(name: str, m: sparse.csr_matrix | sparse.csr_array) -> dict[str, np.ndarray]:
-    """State arrays of a CSR matrix: ``name.data/indices/indptr/shape``."""
-    m = sparse.csr_matrix(m)
-    return {
-        f"{name}.data": np.ascontiguousarray(m.data),
-        f"{name}.indices": np.ascontiguousarray(m.indices, dtype=np.int32),
-        f"{name}.indptr": np.ascontiguousarray(m.indptr, dtype=np.int64),
-        f"{name}.shape": np.asarray(m.shape, dtype=np.int64),
-    }
-
-
-def unpack_csr(state: dict[str, np.ndarray], name: str) -> sparse.csr_matrix:
-    """Inverse of :func:`pack_csr`."""
-    shape = tuple(int(x) for x in state[f"{name}.shape"])
-    return sparse.csr_matrix(
-        (state[f"{name}.data"], state[f"{name}.indices"], state[f"{name}.indptr"]),
-        shape=shape,
-    )
+from recdistill.data.views import Histories
 
 
 def history_matrix(

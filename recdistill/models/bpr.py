@@ -2,22 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Self
+from typing import Any
 
 import numpy as np
 from implicit.cpu.bpr import BayesianPersonalizedRanking
 from pydantic import Field
+from scipy import sparse
 
-from recdistill.models._implicit import as_numpy, fit_implicit
-from recdistill.models._sparse import history_matrix, known_users
-from recdistill.models.base import (
-    FitOptions,
-    Histories,
-    ModelConfig,
-    Recommender,
-    TrainData,
-    register,
-)
+from recdistill.models._factors import FactorModel
+from recdistill.models.base import ModelConfig, register
+from recdistill.models.state import Dense, declare
 
 
 class BPRConfig(ModelConfig):
@@ -30,7 +24,7 @@ class BPRConfig(ModelConfig):
 
 
 @register
-class BPR(Recommender):
+class BPR(FactorModel):
     """Matrix factorisation ``score(u, i) = p_u . q_i + b_i`` trained with the BPR loss.
 
     Known users (``0 <= users[b] < U``) use their learned factor ``p_u``.
@@ -49,60 +43,32 @@ class BPR(Recommender):
     kind = "bpr"
     Config = BPRConfig
     config: BPRConfig
+    solver = BayesianPersonalizedRanking
+    STATE = declare({**FactorModel.STATE, "item_bias": Dense("item_bias")})
+    item_bias: np.ndarray
 
-    def __init__(self, config: ModelConfig | None = None) -> None:
-        super().__init__(config)
-        f = self.config.factors
-        self.user_factors = np.zeros((0, f), dtype=np.float32)
-        self.item_factors = np.zeros((0, f), dtype=np.float32)
-        self.item_bias = np.zeros(0, dtype=np.float32)
-
-    def fit(self, data: TrainData, options: FitOptions | None = None) -> Self:
-        self.n_users, self.n_items = data.n_users, data.n_items
+    def solver_params(self) -> dict[str, Any]:
         c = self.config
-        model = fit_implicit(
-            BayesianPersonalizedRanking,
-            data.matrix,
-            options,
-            factors=c.factors,
-            learning_rate=c.learning_rate,
-            regularization=c.regularization,
-            iterations=c.iterations,
-        )
-        # implicit appends a column: 1 for users, the bias for items.
-        users, items = as_numpy(model.user_factors), as_numpy(model.item_factors)
-        self.user_factors = np.ascontiguousarray(users[:, : c.factors])
-        self.item_factors = np.ascontiguousarray(items[:, : c.factors])
-        self.item_bias = np.ascontiguousarray(items[:, c.factors])
-        return self
-
-    def user_vectors(self, batch: Histories) -> np.ndarray:
-        """``B x F`` float32 user factors: learned for known users, folded in otherwise."""
-        known = known_users(batch, self.n_users)
-        out = np.zeros((len(batch), self.config.factors), dtype=np.float32)
-        out[known] = self.user_factors[batch.users[known]]
-        if not known.all():
-            unknown = np.flatnonzero(~known)
-            h = history_matrix(batch, self.n_items)[unknown]
-            counts = np.asarray(h.sum(axis=1), dtype=np.float32).ravel()
-            sums = np.asarray(h @ self.item_factors, dtype=np.float32)
-            out[unknown] = sums / np.maximum(counts, 1.0)[:, None]
-        return out
-
-    def score(self, batch: Histories) -> np.ndarray:
-        """``B x I`` float32 scores ``P Q^T + b``."""
-        scores = self.user_vectors(batch) @ self.item_factors.T
-        scores += self.item_bias[None, :]
-        return np.ascontiguousarray(scores, dtype=np.float32)
-
-    def state(self) -> dict[str, np.ndarray]:
         return {
-            "user_factors": self.user_factors,
-            "item_factors": self.item_factors,
-            "item_bias": self.item_bias,
+            "factors": c.factors,
+            "learning_rate": c.learning_rate,
+            "regularization": c.regularization,
+            "iterations": c.iterations,
         }
 
-    def load_state(self, state: dict[str, np.ndarray]) -> None:
-        self.user_factors = np.asarray(state["user_factors"], dtype=np.float32)
-        self.item_factors = np.asarray(state["item_factors"], dtype=np.float32)
-        self.item_bias = np.asarray(state["item_bias"], dtype=np.float32)
+    def set_factors(self, users: np.ndarray, items: np.ndarray) -> None:
+        # implicit appends a column: 1 for users, the bias for items.
+        f = self.config.factors
+        self.user_factors = np.ascontiguousarray(users[:, :f])
+        self.item_factors = np.ascontiguousarray(items[:, :f])
+        self.item_bias = np.ascontiguousarray(items[:, f])
+
+    def fold_in(self, h: sparse.csr_matrix) -> np.ndarray:
+        """The mean of the history items' factors (zero for an empty history)."""
+        counts = np.asarray(h.sum(axis=1), dtype=np.float32).ravel()
+        sums = np.asarray(h @ self.item_factors, dtype=np.float32)
+        out: np.ndarray = sums / np.maximum(counts, 1.0)[:, None]
+        return out
+
+    def add_bias(self, scores: np.ndarray) -> None:
+        scores += self.item_bias[None, :]

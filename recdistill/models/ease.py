@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Self
-
 import numpy as np
 from pydantic import Field
 from scipy import sparse
@@ -19,6 +17,7 @@ from recdistill.models.base import (
     TrainData,
     register,
 )
+from recdistill.models.state import Dense, declare
 
 # Above this many items the Gram matrix is inverted in float32 to halve memory.
 _FLOAT64_MAX_ITEMS = 20_000
@@ -74,24 +73,13 @@ class EASE(Recommender):
     kind = "ease"
     Config = EASEConfig
     config: EASEConfig
+    STATE = declare({"B": Dense("weights", ndim=2)})
+    weights: np.ndarray
 
-    def __init__(self, config: ModelConfig | None = None) -> None:
-        super().__init__(config)
-        self.weights = np.zeros((0, 0), dtype=np.float32)
-
-    def fit(self, data: TrainData, options: FitOptions | None = None) -> Self:
-        self.n_users, self.n_items = data.n_users, data.n_items
-        threads = options.threads if options is not None else None
-        with threadpool_limits(limits=threads):
+    def _fit(self, data: TrainData, options: FitOptions) -> None:
+        with threadpool_limits(limits=options.threads):
             self.weights = ease_weights(data.matrix, self.n_items, self.config.l2)
-        return self
 
     def score(self, batch: Histories) -> np.ndarray:
         """``B x I`` float32 scores ``H @ B`` (``H`` the binary history matrix)."""
         return sparse_times_dense(history_matrix(batch, self.n_items), self.weights)
-
-    def state(self) -> dict[str, np.ndarray]:
-        return {"B": self.weights}
-
-    def load_state(self, state: dict[str, np.ndarray]) -> None:
-        self.weights = np.ascontiguousarray(state["B"], dtype=np.float32)

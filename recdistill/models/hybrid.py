@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal, Self
+from typing import Any, Literal
 
 import numpy as np
 from pydantic import Field
@@ -82,11 +82,9 @@ class Hybrid(Recommender):
     def parts(self) -> dict[str, Recommender]:
         return {"cf": self.cf, "content": self.content}
 
-    def fit(self, data: TrainData, options: FitOptions | None = None) -> Self:
-        self.n_users, self.n_items = data.n_users, data.n_items
+    def _fit(self, data: TrainData, options: FitOptions) -> None:
         for model in self.parts().values():
             model.fit(data, options)
-        return self
 
     def score(self, batch: Histories) -> np.ndarray:
         """``B x I`` float32 blended scores."""

@@ -2,23 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Literal, Self
+from typing import Any, Literal
 
 import numpy as np
 from implicit.cpu.als import AlternatingLeastSquares
 from pydantic import Field
 from scipy import sparse
 
-from recdistill.models._implicit import as_numpy, fit_implicit
-from recdistill.models._sparse import history_matrix, known_users
-from recdistill.models.base import (
-    FitOptions,
-    Histories,
-    ModelConfig,
-    Recommender,
-    TrainData,
-    register,
-)
+from recdistill.models._factors import FactorModel
+from recdistill.models.base import ModelConfig, register
 
 _SOLVE_CHUNK = 1024
 
@@ -74,7 +66,7 @@ def fold_in(
 
 
 @register
-class IALS(Recommender):
+class IALS(FactorModel):
     """Matrix factorisation ``score(u, i) = x_u . y_i`` fitted by weighted ALS.
 
     Known users (``0 <= users[b] < U``) use their learned factor. Unknown
@@ -89,54 +81,22 @@ class IALS(Recommender):
     kind = "ials"
     Config = IALSConfig
     config: IALSConfig
+    solver = AlternatingLeastSquares
 
-    def __init__(self, config: ModelConfig | None = None) -> None:
-        super().__init__(config)
-        f = self.config.factors
-        self.user_factors = np.zeros((0, f), dtype=np.float32)
-        self._set_items(np.zeros((0, f), dtype=np.float32))
+    def solver_params(self) -> dict[str, Any]:
+        c = self.config
+        return {
+            "factors": c.factors,
+            "regularization": c.regularization,
+            "alpha": c.alpha,
+            "iterations": c.iterations,
+            "use_cg": c.solver == "cg",
+        }
 
-    def _set_items(self, y: np.ndarray) -> None:
-        self.item_factors = np.ascontiguousarray(y, dtype=np.float32)
+    def _derive(self) -> None:
         y64 = self.item_factors.astype(np.float64)
         self._gram = y64.T @ y64
 
-    def fit(self, data: TrainData, options: FitOptions | None = None) -> Self:
-        self.n_users, self.n_items = data.n_users, data.n_items
+    def fold_in(self, h: sparse.csr_matrix) -> np.ndarray:
         c = self.config
-        model = fit_implicit(
-            AlternatingLeastSquares,
-            data.matrix,
-            options,
-            factors=c.factors,
-            regularization=c.regularization,
-            alpha=c.alpha,
-            iterations=c.iterations,
-            use_cg=c.solver == "cg",
-        )
-        self.user_factors = as_numpy(model.user_factors)
-        self._set_items(as_numpy(model.item_factors))
-        return self
-
-    def user_vectors(self, batch: Histories) -> np.ndarray:
-        """``B x F`` float32 user factors: learned for known users, folded in otherwise."""
-        known = known_users(batch, self.n_users)
-        out = np.zeros((len(batch), self.config.factors), dtype=np.float32)
-        out[known] = self.user_factors[batch.users[known]]
-        if not known.all():
-            unknown = np.flatnonzero(~known)
-            h = history_matrix(batch, self.n_items)[unknown]
-            c = self.config
-            out[unknown] = fold_in(self.item_factors, self._gram, h, c.alpha, c.regularization)
-        return out
-
-    def score(self, batch: Histories) -> np.ndarray:
-        """``B x I`` float32 scores ``X Y^T``."""
-        return np.ascontiguousarray(self.user_vectors(batch) @ self.item_factors.T)
-
-    def state(self) -> dict[str, np.ndarray]:
-        return {"user_factors": self.user_factors, "item_factors": self.item_factors}
-
-    def load_state(self, state: dict[str, np.ndarray]) -> None:
-        self.user_factors = np.asarray(state["user_factors"], dtype=np.float32)
-        self._set_items(state["item_factors"])
+        return fold_in(self.item_factors, self._gram, h, c.alpha, c.regularization)

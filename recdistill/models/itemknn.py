@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Literal, Self
+from typing import Literal
 
 import numpy as np
 from pydantic import Field
 from scipy import sparse
 
-from recdistill.models._sparse import history_matrix, pack_csr, top_n_per_column, unpack_csr
+from recdistill.models._sparse import history_matrix, top_n_per_column
 from recdistill.models.base import (
     FitOptions,
     Histories,
@@ -17,6 +17,7 @@ from recdistill.models.base import (
     TrainData,
     register,
 )
+from recdistill.models.state import CSR, declare
 
 # Entries of one dense I x block slice of the Gram matrix (64 MB as float64).
 _BLOCK_ENTRIES = 8_000_000
@@ -93,24 +94,14 @@ class ItemKNN(Recommender):
     kind = "itemknn"
     Config = ItemKNNConfig
     config: ItemKNNConfig
+    STATE = declare({"sim": CSR("sim")})
+    sim: sparse.csr_matrix
 
-    def __init__(self, config: ModelConfig | None = None) -> None:
-        super().__init__(config)
-        self.sim = sparse.csr_matrix((0, 0), dtype=np.float32)
-
-    def fit(self, data: TrainData, options: FitOptions | None = None) -> Self:
-        self.n_users, self.n_items = data.n_users, data.n_items
+    def _fit(self, data: TrainData, options: FitOptions) -> None:
         c = self.config
         self.sim = item_similarity(data.matrix, c.similarity, c.neighbors, c.shrink)
-        return self
 
     def score(self, batch: Histories) -> np.ndarray:
         """``B x I`` float32 scores ``H @ S`` (``H`` the binary history matrix)."""
         h = history_matrix(batch, self.n_items)
         return np.asarray((h @ self.sim).toarray(), dtype=np.float32)
-
-    def state(self) -> dict[str, np.ndarray]:
-        return pack_csr("sim", self.sim)
-
-    def load_state(self, state: dict[str, np.ndarray]) -> None:
-        self.sim = unpack_csr(state, "sim")

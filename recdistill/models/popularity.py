@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Self
-
 import numpy as np
 
 from recdistill.models.base import (
@@ -14,6 +12,7 @@ from recdistill.models.base import (
     TrainData,
     register,
 )
+from recdistill.models.state import Dense, declare
 
 
 class PopularityConfig(ModelConfig):
@@ -31,22 +30,12 @@ class Popularity(Recommender):
     kind = "popularity"
     Config = PopularityConfig
     config: PopularityConfig
+    STATE = declare({"counts": Dense("counts")})
+    counts: np.ndarray
 
-    def __init__(self, config: ModelConfig | None = None) -> None:
-        super().__init__(config)
-        self.counts = np.zeros(0, dtype=np.float32)
-
-    def fit(self, data: TrainData, options: FitOptions | None = None) -> Self:
-        self.n_users, self.n_items = data.n_users, data.n_items
+    def _fit(self, data: TrainData, options: FitOptions) -> None:
         self.counts = np.asarray(data.matrix.sum(axis=0), dtype=np.float32).ravel()
-        return self
 
     def score(self, batch: Histories) -> np.ndarray:
         """``B x I`` float32: the count row repeated for each user."""
         return np.tile(self.counts, (len(batch), 1))
-
-    def state(self) -> dict[str, np.ndarray]:
-        return {"counts": self.counts}
-
-    def load_state(self, state: dict[str, np.ndarray]) -> None:
-        self.counts = np.asarray(state["counts"], dtype=np.float32)

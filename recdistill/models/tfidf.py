@@ -5,14 +5,13 @@ from __future__ import annotations
 import itertools
 import re
 from collections.abc import Sequence
-from typing import Self
 
 import numpy as np
 from pydantic import Field
 from scipy import sparse
 
 from recdistill.errors import DataError
-from recdistill.models._sparse import history_matrix, pack_csr, unpack_csr
+from recdistill.models._sparse import history_matrix
 from recdistill.models.base import (
     FitOptions,
     Histories,
@@ -21,6 +20,7 @@ from recdistill.models.base import (
     TrainData,
     register,
 )
+from recdistill.models.state import CSR, declare
 
 _WORD = re.compile(r"[^\W_]+")
 
@@ -111,33 +111,31 @@ class Tfidf(Recommender):
     kind = "tfidf"
     Config = TfidfConfig
     config: TfidfConfig
+    STATE = declare({"items": CSR("items")})
+    items: sparse.csr_matrix
 
     def __init__(self, config: ModelConfig | None = None) -> None:
         super().__init__(config)
-        self._set_items(sparse.csr_matrix((0, 0), dtype=np.float32))
         self.vocabulary: list[str] = []
+        self._derive()
 
-    def _set_items(self, x: sparse.csr_matrix) -> None:
-        self.items = x
-        self._items_t = x.T.tocsr()
+    def _derive(self) -> None:
+        self._items_t = self.items.T.tocsr()
 
-    def fit(self, data: TrainData, options: FitOptions | None = None) -> Self:
-        self.n_users, self.n_items = data.n_users, data.n_items
+    def _fit(self, data: TrainData, options: FitOptions) -> None:
         c = self.config
         texts = list(data.item_text) or [""] * self.n_items
         if len(texts) != self.n_items:
             raise DataError(f"tfidf: item_text has {len(texts)} entries for {self.n_items} items")
         if c.use_category and data.item_category:
             texts = [f"{t} {cat}" for t, cat in zip(texts, data.item_category, strict=True)]
-        x, self.vocabulary = tfidf_matrix(
+        self.items, self.vocabulary = tfidf_matrix(
             texts,
             bigrams=c.bigrams,
             min_df=c.min_df,
             max_df=c.max_df,
             sublinear_tf=c.sublinear_tf,
         )
-        self._set_items(x)
-        return self
 
     def _weights(self, batch: Histories) -> np.ndarray | None:
         """Per history entry, ``0.5 ** (age / half_life)`` (``[nnz]``), or None for equal."""
@@ -156,9 +154,3 @@ class Tfidf(Recommender):
         norms = np.sqrt(np.asarray(profile.multiply(profile).sum(axis=1)).ravel())
         profile = sparse.csr_matrix(sparse.diags(1.0 / np.where(norms > 0, norms, 1.0)) @ profile)
         return np.asarray((profile @ self._items_t).toarray(), dtype=np.float32)
-
-    def state(self) -> dict[str, np.ndarray]:
-        return pack_csr("items", self.items)
-
-    def load_state(self, state: dict[str, np.ndarray]) -> None:
-        self._set_items(unpack_csr(state, "items"))

@@ -27,7 +27,7 @@ scoring widens them to float32 per request (``q . (int8 row) * scale``).
 from __future__ import annotations
 
 import math
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 import numpy as np
 import torch
@@ -133,6 +133,7 @@ class TwoTower(SequentialModel):
     kind = "twotower"
     Config = TwoTowerConfig
     config: TwoTowerConfig
+    quantizations = ("int8", "float16")
 
     def __init__(self, config: ModelConfig | None = None) -> None:
         super().__init__(config)
@@ -143,7 +144,7 @@ class TwoTower(SequentialModel):
         self._kernel_weights: tuple[np.ndarray, ...] = ()
         self.precision: Precision = "float32"
 
-    def quantized(self, precision: Precision) -> TwoTower:
+    def quantized(self, precision: str) -> TwoTower:
         """A copy serving from ``int8`` or ``float16`` weights (see the module docstring)."""
         if precision not in ("float32", "float16", "int8"):
             raise ConfigError(f"quantize: unknown precision '{precision}' (int8 | float16)")
@@ -151,8 +152,8 @@ class TwoTower(SequentialModel):
             raise ConfigError("quantize: the model is already quantized")
         out = TwoTower(self.config)
         out.n_users, out.n_items = self.n_users, self.n_items
-        out.precision = precision
-        out._np = quantize(self._weights(), precision)
+        out.precision = cast(Precision, precision)
+        out._np = quantize(self._weights(), out.precision)
         return out
 
     def state(self) -> dict[str, np.ndarray]:
@@ -183,8 +184,6 @@ class TwoTower(SequentialModel):
 
     def score(self, batch: Histories) -> np.ndarray:
         """``B x I`` float32: ``q(history) . item`` with ``q`` from the last position only."""
-        if self._solo:  # while training, the network may sit on an accelerator
-            return super().score(batch)
         w = self._weights()
         if len(batch) == 1:  # a single request: the fused one-row path
             return self._score_one(batch.items, w)[None, :]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Literal, Self
+from typing import Literal
 
 import numpy as np
 from pydantic import Field
@@ -56,19 +56,15 @@ class UserKNN(Recommender):
     def __init__(self, config: ModelConfig | None = None) -> None:
         super().__init__(config)
         self.train = sparse.csr_matrix((0, 0), dtype=np.float32)
-        self._train_t = sparse.csr_matrix((0, 0), dtype=np.float32)
-        self._counts = np.zeros(0)
+        self._derive()
 
-    def fit(self, data: TrainData, options: FitOptions | None = None) -> Self:
-        self.n_users, self.n_items = data.n_users, data.n_items
-        self._set_train(sparse.csr_matrix(data.matrix, dtype=np.float32))
-        return self
+    def _fit(self, data: TrainData, options: FitOptions) -> None:
+        self.train = sparse.csr_matrix(data.matrix, dtype=np.float32)
 
-    def _set_train(self, x: sparse.csr_matrix) -> None:
-        x.sort_indices()
-        self.train = x
-        self._train_t = x.T.tocsr()
-        self._counts = np.diff(x.indptr).astype(np.float64)
+    def _derive(self) -> None:
+        self.train.sort_indices()
+        self._train_t = self.train.T.tocsr()
+        self._counts = np.diff(self.train.indptr).astype(np.float64)
 
     def score(self, batch: Histories) -> np.ndarray:
         """``B x I`` float32 scores (see the class docstring)."""
@@ -125,9 +121,8 @@ class UserKNN(Recommender):
     def load_state(self, state: dict[str, np.ndarray]) -> None:
         indices, indptr = state["train.indices"], state["train.indptr"]
         data = np.ones(indices.shape[0], dtype=np.float32)
-        self._set_train(
-            sparse.csr_matrix((data, indices, indptr), shape=(self.n_users, self.n_items))
-        )
+        self.train = sparse.csr_matrix((data, indices, indptr), shape=(self.n_users, self.n_items))
+        self._derive()
 
     def n_params(self) -> int:
         """Entries of the training matrix (one stored number per interaction)."""

@@ -1,7 +1,8 @@
 """The shared per-epoch training loop (STYLE.md #4).
 
-A model (or a distillation method) supplies an :class:`EpochTrainer`: its
-network, its optimizer, its batches for an epoch and the loss of one batch.
+A model (or a distillation method) supplies an
+:class:`~recdistill.train.trainer.EpochTrainer`: its network, its optimizer,
+its batches for an epoch and the loss of one batch.
 :class:`TrainSession` owns everything else, the same for every neural model:
 
 - run context: device (``auto`` -> CUDA with bf16/fp16 autocast, else CPU in
@@ -9,7 +10,9 @@ network, its optimizer, its batches for an epoch and the loss of one batch.
   (the network is wrapped in DistributedDataParallel; each rank trains on its
   shard of the epoch's examples);
 - progress bars (loss, sequences/s, ETA) and one log line per epoch;
-- validation through ``options.validate`` on rank 0 after every epoch, early
+- validation through a bound callable (``FitOptions.bound_validation``: the
+  pipeline's validator applied to the network being trained) on rank 0 after
+  every epoch, early
   stopping on ``options.select_metric`` with ``patience`` (the decision is
   broadcast to every rank), and restoring the best epoch's weights at the end;
 - a checkpoint after every epoch in ``out_dir/checkpoints/last.pt`` and a
@@ -27,23 +30,22 @@ Example (a model's ``fit``)::
     with TrainSession(options, name="sasrec") as session:
         torch.manual_seed(options.seed)
         trainer = MyTrainer(net.to(session.device), ...)
-        report = session.fit(trainer, self, epochs=cfg.epochs, patience=cfg.patience)
+        validate = options.bound_validation(scorer_of(net))
+        report = session.fit(trainer, validate, epochs=cfg.epochs, patience=cfg.patience)
 """
 
 from __future__ import annotations
 
-import contextlib
 import json
 import logging
 import math
 import os
 import time
-from abc import ABC, abstractmethod
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Self
+from typing import Any, Self
 
 import torch
 from torch import nn
@@ -67,177 +69,12 @@ from recdistill.train.device import (
     select_device,
     torch_threads,
 )
+from recdistill.train.options import FitOptions
+from recdistill.train.trainer import EpochContext, EpochTrainer
 
-if TYPE_CHECKING:  # models import the loop; the loop needs their types only
-    from recdistill.models.base import FitOptions, Recommender
+__all__ = ["EpochContext", "EpochTrainer", "TrainReport", "TrainSession", "read_train_log"]
 
 log = logging.getLogger("recdistill.train")
-
-
-@dataclass
-class EpochContext:
-    """What a trainer's epoch sees: where to run, and how to report progress.
-
-    Attributes:
-        epoch: 0-based epoch index.
-        seed: the run's seed (derive per-epoch randomness from ``(seed, epoch)``).
-        rank, world: this process's rank and the number of processes.
-        device: the device the network lives on.
-        precision: autocast policy for forward passes.
-        module: the network to call in ``loss`` (DDP-wrapped when distributed).
-        scaler: gradient scaler (float16 autocast only).
-    """
-
-    epoch: int
-    seed: int
-    rank: int
-    world: int
-    device: torch.device
-    precision: Precision
-    module: nn.Module
-    scaler: torch.amp.GradScaler | None
-    _progress: Any = None
-    _task: Any = None
-    _sequences: int = 0
-    _loss_sum: float = 0.0
-    _batches: int = 0
-    _t0: float = field(default_factory=time.perf_counter)
-
-    def start(self, n_batches: int) -> None:
-        """Declare how many batches this epoch has (sizes the progress bar)."""
-        if self._progress is not None:
-            self._progress.update(self._task, total=n_batches, completed=0)
-
-    def advance(self, sequences: int, loss: float) -> None:
-        """Report one finished batch: ``sequences`` trained on, its mean ``loss``."""
-        self._sequences += sequences
-        self._loss_sum += loss
-        self._batches += 1
-        if self._progress is not None:
-            rate = self._sequences / max(time.perf_counter() - self._t0, 1e-9)
-            self._progress.update(
-                self._task,
-                advance=1,
-                rate=f"loss {self._loss_sum / self._batches:.4f}  {rate:,.0f} seq/s",
-            )
-
-    @property
-    def mean_loss(self) -> float:
-        return self._loss_sum / max(self._batches, 1)
-
-    @property
-    def sequences(self) -> int:
-        return self._sequences
-
-
-class EpochTrainer(ABC):
-    """What a model adds to the loop: its network, optimizer, batches and loss.
-
-    Subclasses set :attr:`module` and :attr:`optimizer` and implement
-    :meth:`batches` and :meth:`loss`; the default :meth:`train_epoch` runs the
-    forward/backward/step cycle with autocast, gradient scaling and clipping.
-    Override :meth:`train_epoch` for anything else (it must call
-    ``ctx.advance`` per batch and return ``{"loss": ...}`` at least).
-    """
-
-    module: nn.Module
-    optimizer: torch.optim.Optimizer
-    max_grad_norm: float | None = None
-    #: decay of an exponential moving average of the weights, updated after every
-    #: step (None: off); validation, the best epoch and the final model use the average
-    ema_decay: float | None = None
-    _ema: dict[str, torch.Tensor] | None = None
-
-    @abstractmethod
-    def fingerprint(self) -> str:
-        """A string that changes whenever a resumed run would differ (config, data, seed)."""
-
-    @abstractmethod
-    def batches(self, ctx: EpochContext) -> Sequence[Any]:
-        """This rank's batches for ``ctx.epoch`` (the same count on every rank)."""
-
-    @abstractmethod
-    def loss(self, module: nn.Module, batch: Any) -> tuple[torch.Tensor, int]:
-        """``(mean loss, sequences in the batch)`` from calling ``module`` on ``batch``."""
-
-    def train_epoch(self, ctx: EpochContext) -> dict[str, float]:
-        """One pass over this rank's batches; returns ``{"loss": mean batch loss}``."""
-        batches = self.batches(ctx)
-        ctx.start(len(batches))
-        params = [p for p in self.module.parameters() if p.requires_grad]
-        for batch in batches:
-            with ctx.precision.autocast(ctx.device):
-                loss, n = self.loss(ctx.module, batch)
-            self.optimizer.zero_grad(set_to_none=True)
-            if ctx.scaler is not None:
-                ctx.scaler.scale(loss).backward()
-                ctx.scaler.unscale_(self.optimizer)
-                if self.max_grad_norm:
-                    nn.utils.clip_grad_norm_(params, self.max_grad_norm)
-                ctx.scaler.step(self.optimizer)
-                ctx.scaler.update()
-            else:
-                loss.backward()
-                if self.max_grad_norm:
-                    nn.utils.clip_grad_norm_(params, self.max_grad_norm)
-                self.optimizer.step()
-            value = float(loss.detach())
-            if not math.isfinite(value):
-                raise FloatingPointError(
-                    f"training loss became {value} in epoch {ctx.epoch + 1}; "
-                    "lower the learning rate"
-                )
-            self.update_average()
-            ctx.advance(n, value)
-        return {"loss": ctx.mean_loss}
-
-    @torch.no_grad()
-    def update_average(self) -> None:
-        """Fold the current weights into the moving average (when ``ema_decay`` is set)."""
-        if not self.ema_decay:
-            return
-        current = self.module.state_dict()
-        if self._ema is None:
-            self._ema = {
-                k: v.detach().clone() if isinstance(v, torch.Tensor) else v
-                for k, v in current.items()
-            }
-            return
-        for k, avg in self._ema.items():
-            if not isinstance(avg, torch.Tensor):
-                self._ema[k] = current[k]
-            elif avg.is_floating_point():
-                avg.lerp_(current[k], 1.0 - self.ema_decay)
-            else:
-                avg.copy_(current[k])
-
-    @contextlib.contextmanager
-    def evaluation_weights(self) -> Iterator[None]:
-        """Within the block the module holds the weights to validate and keep (the average)."""
-        if self._ema is None:
-            yield
-            return
-        backup = cpu_state_dict(self.module)
-        self.module.load_state_dict(self._ema)
-        try:
-            yield
-        finally:
-            self.module.load_state_dict(backup)
-
-    def extra_state(self) -> dict[str, Any]:
-        """More state to checkpoint; tensors and plain values only (extend via ``super()``)."""
-        return {"ema": self._ema} if self._ema is not None else {}
-
-    def load_extra_state(self, state: dict[str, Any]) -> None:
-        self._ema = state.get("ema")
-
-    def on_validation(self, value: float | None) -> None:
-        """The validation value of the epoch just finished (every rank; None: no validation)."""
-        return None
-
-    def finalize(self) -> None:
-        """Called once after training, with the best epoch's weights loaded."""
-        return None
 
 
 @dataclass
@@ -260,6 +97,18 @@ class TrainReport:
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+
+TRAIN_LOG = "train_log.json"
+
+
+def read_train_log(folder: Path) -> dict[str, Any] | None:
+    """The ``train_log.json`` the loop wrote into ``folder`` (None when there is none)."""
+    f = folder / TRAIN_LOG
+    if not f.exists():
+        return None
+    doc: dict[str, Any] = json.loads(f.read_text("utf-8"))
+    return doc
 
 
 def _write_json(path: Path, doc: dict[str, Any]) -> None:
@@ -318,11 +167,7 @@ class TrainSession:
     """
 
     def __init__(self, options: FitOptions | None, name: str) -> None:
-        if options is None:
-            from recdistill.models.base import FitOptions
-
-            options = FitOptions()
-        self.options = options
+        self.options = options if options is not None else FitOptions()
         self.name = name
         self.device = torch.device("cpu")
         self.precision = Precision(None, False)
@@ -363,17 +208,17 @@ class TrainSession:
     def fit(
         self,
         trainer: EpochTrainer,
-        model: Recommender,
+        validate: Callable[[], dict[str, float]] | None = None,
         *,
         epochs: int,
         patience: int | None,
     ) -> TrainReport:
-        """Train ``trainer`` for up to ``epochs`` epochs; ``model`` is what gets validated.
+        """Train ``trainer`` for up to ``epochs`` epochs, validating after each one.
 
         Args:
             trainer: the network, optimizer, batches and loss.
-            model: the recommender scoring with ``trainer.module`` (passed to
-                ``options.validate``).
+            validate: metrics of the network being trained on the validation
+                split (rank 0 calls it; None: no validation, the last epoch is kept).
             epochs: maximum number of epochs.
             patience: stop after this many epochs without a better validation
                 value (None or 0: never stop early; the best epoch is still kept).
@@ -388,8 +233,8 @@ class TrainSession:
         fingerprint = f"{trainer.fingerprint()}|world={self.world}|seed={opts.seed}"
         state = self._resume(trainer, scaler, fingerprint)
         resumed_from = state.epoch
-        metric = opts.select_metric if opts.validate is not None else None
-        early = bool(patience) and opts.validate is not None
+        metric = opts.select_metric if validate is not None else None
+        early = bool(patience) and validate is not None
 
         bars = make_progress() if opts.progress and dist.is_main() else None
         outer = inner = None
@@ -419,13 +264,13 @@ class TrainSession:
                 net.eval()
                 state.epoch += 1
                 with trainer.evaluation_weights():
-                    decision = self._validate(model, state.best_value)
+                    decision = self._validate(validate, state.best_value)
                     if decision["improved"]:
                         state.improve(decision["value"], net)
                     else:
                         state.stale += 1
                 trainer.on_validation(decision["value"])
-                if opts.validate is not None:
+                if validate is not None:
                     record["val"] = decision["val"]
                     record["val_seconds"] = decision["seconds"]
                 state.records.append(record)
@@ -445,7 +290,7 @@ class TrainSession:
         trainer.finalize()
         report = self._report(state, metric, resumed_from, early and len(state.records) < epochs)
         if opts.out_dir is not None and dist.is_main():
-            _write_json(opts.out_dir / "train_log.json", report.as_dict())
+            _write_json(opts.out_dir / TRAIN_LOG, report.as_dict())
         return report
 
     def _resume(
@@ -480,15 +325,17 @@ class TrainSession:
             "sequences_per_s": seqs / max(seconds, 1e-9),
         }
 
-    def _validate(self, model: Recommender, best: float) -> dict[str, Any]:
+    def _validate(
+        self, validate: Callable[[], dict[str, float]] | None, best: float
+    ) -> dict[str, Any]:
         """Validate on rank 0 and broadcast ``{improved, value, val, seconds}`` to every rank."""
         opts = self.options
-        if opts.validate is None:
+        if validate is None:
             return {"improved": True, "value": None, "val": {}, "seconds": 0.0}
         decision: dict[str, Any] = {}
         if dist.is_main():
             t0 = time.perf_counter()
-            val = {k: float(v) for k, v in opts.validate(model).items()}
+            val = {k: float(v) for k, v in validate().items()}
             if opts.select_metric not in val:
                 raise ConfigError(
                     f"select_metric '{opts.select_metric}' is not among the validation "
@@ -531,7 +378,7 @@ class TrainSession:
             },
         )
         report = self._report(state, metric, resumed_from, stopped_early=False)
-        _write_json(self.options.out_dir / "train_log.json", report.as_dict())
+        _write_json(self.options.out_dir / TRAIN_LOG, report.as_dict())
 
     def _report(
         self, state: _Progress, metric: str | None, resumed_from: int, stopped_early: bool
