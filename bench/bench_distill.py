@@ -13,7 +13,7 @@ demo dataset, 6,000 users) or ``demo-quick`` (its 1,500-user version). The
 protocol is the pipeline's: leave-last-out;
 teacher and students early-stop on validation NDCG@10; the test is scored
 once with train + validation histories. The students train through
-``recdistill.students.distill_run`` on the run's saved split with the teacher
+``recdistill.pipeline.distill_run`` on the run's saved split with the teacher
 cache in ``RUN/cache``; one teacher serves every seed (student seeds vary).
 
 The table shows, per student and recipe, the mean and spread (sample std) over
@@ -163,7 +163,7 @@ def train_teacher(args: argparse.Namespace) -> None:
 
 def train_students(args: argparse.Namespace) -> list[dict[str, Any]]:
     """One ``distill_run`` per seed and recipe; rows are appended to ``--json`` as they come."""
-    from recdistill.students import distill_run
+    from recdistill.pipeline import distill_run
 
     students = [{"name": s, **STUDENTS[s]} for s in args.students.split(",")]
     if args.epochs:

@@ -95,9 +95,9 @@ def report_cmd(
     run_dir: Annotated[Path, typer.Argument(help="A run folder (with metrics.json).")],
 ) -> None:
     """(Re-)render RUN_DIR/report.html from metrics.json and the training logs."""
-    from recdistill.report import write_report
+    from recdistill.runfolder import RunFolder
 
-    typer.echo(f"report: {write_report(run_dir)}")
+    typer.echo(f"report: {RunFolder(run_dir).write_report()}")
 
 
 @app.command("distill")
@@ -110,7 +110,7 @@ def distill_cmd(
     seed: Annotated[int | None, typer.Option("--seed", help="Seed for the students.")] = None,
 ) -> None:
     """Train scratch and distilled students from the run's teacher; update its metrics.json."""
-    from recdistill.students import distill_run
+    from recdistill.pipeline import distill_run
 
     entries = distill_run(run_dir, set_ or [], seed=seed)
     if entries:

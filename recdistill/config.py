@@ -3,6 +3,14 @@
 The ``data`` part follows the contract in DESIGN.md. A config holding only
 ``data`` (and optionally ``split``) runs the default pipeline.
 
+Typed all the way down: a model entry (``baselines[]``, ``teacher``,
+``distill.students[]``) is a :data:`~recdistill.specs.ModelSpec`, whose
+``params`` are the model's own config chosen by ``kind``; a distillation
+recipe is a :class:`~recdistill.distill.mixer.KDMixerConfig`, whose
+``methods`` are each method's own config chosen by its name. So one schema
+validates a config, dumps it (``dump -> load -> equal``) and generates the
+reference (``docs/configuration.md``).
+
 Relative paths are resolved against the current directory first, then against
 the folder of the config file.
 """
@@ -13,113 +21,39 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, Field, ValidationError
 
+from recdistill.data.config import (
+    CleanConfig,
+    DataConfig,
+    Format,
+    InteractionsSource,
+    ItemsSource,
+    Strict,
+)
+from recdistill.distill.mixer import KDMixerConfig
 from recdistill.errors import ConfigError
+from recdistill.specs import SPECS, ModelSpec
+from recdistill.split import SplitConfig
 
-Format = Literal["csv", "tsv", "parquet", "movielens", "atomic", "amazon", "sql"]
-
-
-class Strict(BaseModel):
-    """Base for config sections: unknown keys are errors."""
-
-    model_config = ConfigDict(extra="forbid")
-
-
-class InteractionsSource(Strict):
-    """Where the interaction log comes from and which columns mean what."""
-
-    path: str = Field(description="A file, a folder, or a database URL (format: sql).")
-    format: Format = Field(description="Source layout.")
-    user: str = Field("user_id", description="User id column (csv/tsv/parquet/sql).")
-    item: str = Field("item_id", description="Item id column (csv/tsv/parquet/sql).")
-    time: str | None = Field(
-        "timestamp",
-        description="Time or order column; null keeps file order. Numbers are taken as Unix "
-        "seconds or order keys; strings are parsed as dates.",
-    )
-    time_format: str | None = Field(
-        None, description="strftime format for string times (default: ISO-8601 detection)."
-    )
-    rating: str | None = Field(None, description="Optional rating column.")
-    min_rating: float | None = Field(
-        None, description="Keep only rows with rating >= this (implicit-feedback threshold)."
-    )
-    query: str | None = Field(None, description="sql only: a table name or a SELECT statement.")
-    sep: str | None = Field(None, description="Override the field separator (csv/tsv).")
-
-
-class ItemsSource(Strict):
-    """An optional item catalogue with the text columns a language model reads."""
-
-    path: str = Field(description="A file, a folder, or a database URL (format: sql).")
-    format: Format = Field(description="Source layout.")
-    id: str = Field("item_id", description="Item id column.")
-    text: list[str] = Field(
-        default_factory=lambda: ["title"],
-        description="Columns joined (with ' | ') into the item text.",
-    )
-    title: str | None = Field(
-        None, description="Display title column (default: first text column)."
-    )
-    category: str | None = Field(None, description="Category column (optional).")
-    query: str | None = Field(None, description="sql only: a table name or a SELECT statement.")
-    sep: str | None = Field(None, description="Override the field separator (csv/tsv).")
-
-    @field_validator("text", mode="before")
-    @classmethod
-    def _one_or_many(cls, v: Any) -> Any:
-        return [v] if isinstance(v, str) else v
-
-
-class CleanConfig(Strict):
-    """Cleaning steps, applied in this order: ratings, duplicates, repeats, k-core."""
-
-    dedupe: bool = Field(True, description="Drop exact duplicate events (same user, item, time).")
-    repeats: Literal["first", "last", "keep"] = Field(
-        "first",
-        description="Repeated user-item pairs: keep the first, the last, or all. Full ranking "
-        "masks seen items, so a repeat could never be a hit; 'keep' only makes sense with "
-        "evaluation.mask_seen false.",
-    )
-    min_user_interactions: int = Field(
-        0, ge=0, description="k-core: users need at least this many."
-    )
-    min_item_interactions: int = Field(
-        0, ge=0, description="k-core: items need at least this many."
-    )
-    keep_cold_items: bool = Field(
-        False, description="Keep catalogue items that have no interactions in the item universe."
-    )
-
-
-class DataConfig(Strict):
-    name: str | None = Field(None, description="Dataset name in reports (default: from the path).")
-    interactions: InteractionsSource = Field(description="The interaction log.")
-    items: ItemsSource | None = Field(None, description="The item catalogue (optional).")
-    clean: CleanConfig = Field(default_factory=CleanConfig, description="Cleaning steps.")
-
-
-class SplitConfig(Strict):
-    """How interactions are split into train / validation / test."""
-
-    method: Literal["leave_last_out", "temporal", "random"] = "leave_last_out"
-    valid_cut: float | str = Field(
-        0.8,
-        description="temporal: start of validation, as a quantile of event times (0-1) or a "
-        "date/time string.",
-    )
-    test_cut: float | str = Field(0.9, description="temporal: start of test (quantile or date).")
-    ratios: tuple[float, float, float] = Field(
-        (0.8, 0.1, 0.1), description="random: train/validation/test fractions."
-    )
-    seed: int = Field(0, description="random: seed.")
-    cold: Literal["drop", "keep"] = Field(
-        "drop",
-        description="temporal/random: evaluation events of users or items unseen in train are "
-        "dropped (counted in the log) or kept (cold items stay unhittable for pure CF models).",
-    )
-
+__all__ = [
+    "CleanConfig",
+    "DataConfig",
+    "DistillConfig",
+    "EvalConfig",
+    "Format",
+    "InteractionsSource",
+    "ItemsSource",
+    "ModelSpec",
+    "RunConfig",
+    "ServeConfig",
+    "SplitConfig",
+    "Strict",
+    "apply_overrides",
+    "dump_config",
+    "load_config",
+    "parse_config",
+]
 
 class EvalConfig(Strict):
     k: list[int] = Field(default_factory=lambda: [10, 20], description="Cut-offs @K.")
@@ -132,35 +66,20 @@ class EvalConfig(Strict):
     latency_users: int = Field(200, ge=1, description="Users timed for latency figures.")
 
 
-class ModelSpec(Strict):
-    """One model to train: its kind, fixed params, and a grid searched on validation."""
-
-    kind: str = Field(description="Model kind (see Models below).")
-    name: str | None = Field(None, description="Entry name in metrics.json (default: kind).")
-    params: dict[str, Any] = Field(default_factory=dict, description="Fixed parameters.")
-    grid: dict[str, list[Any]] = Field(
-        default_factory=dict, description="Values to search on validation, per parameter."
-    )
-    refit: bool | None = Field(
-        None,
-        description="Refit the selected configuration on train + validation before the test "
-        "(default: evaluation.refit for baselines; never for models that early-stop on "
-        "validation, such as the teacher).",
-    )
-
-
 class DistillConfig(Strict):
     """Students and how they learn from the teacher (needs a teacher)."""
 
     students: list[ModelSpec] | None = Field(
         None,
-        description="Student architectures (default: a small ID-only SASRec). Each trains "
-        "once from scratch (kd: null) and once per recipe.",
+        description="Student architectures (default: a history-pooled two-tower student, "
+        "d=32). Each trains once from scratch (kd: null) and once per recipe; a student "
+        "must be a distillable kind (sasrec, twotower).",
     )
-    recipes: dict[str, dict[str, Any]] | None = Field(
+    recipes: dict[str, KDMixerConfig] | None = Field(
         None,
-        description="Distillation recipes, name -> mixer config (methods, weights, alpha, "
-        "schedule, adaptive; docs/methods.md). Default: the recipe the benchmarks favour.",
+        description="Distillation recipes, name -> recipe (methods, weights, alpha, "
+        "schedule, adaptive; see Distillation recipes below and docs/methods.md). Default: "
+        "listwise KL, alpha 0.5 (the recipe the benchmarks favour).",
     )
     scratch: bool = Field(True, description="Also train each student without distillation.")
     teacher_outputs: Literal["cache", "online"] = Field(
@@ -245,16 +164,29 @@ def apply_overrides(tree: dict[str, Any], overrides: list[str]) -> dict[str, Any
     return tree
 
 
+# Errors of the alternatives of a union (``teacher: default | null | {...}``): shown only
+# when no alternative got further.
+_ALTERNATIVE = {"literal_error", "none_required", "model_attributes_type", "model_type"}
+
+
+def _path(loc: tuple[Any, ...]) -> str:
+    """A field path without union labels (``tagged-union[...]``) or the ``kind`` tags."""
+    keep = [str(p) for p in loc if not (isinstance(p, str) and ("[" in p or p in SPECS))]
+    return ".".join(keep) or "(top level)"
+
+
 def format_validation_error(exc: ValidationError, source: str) -> str:
     """One line naming the first bad field (and how many more there are)."""
     errors = exc.errors()
-    first = errors[0]
-    loc = ".".join(str(p) for p in first["loc"]) or "(top level)"
-    msg = first["msg"]
+    real = [e for e in errors if e["type"] not in _ALTERNATIVE]
+    first = real[0] if real else errors[-1]
+    loc = _path(tuple(first["loc"]))
+    msg = str(first["msg"]).removeprefix("Value error, ")
     if first["type"] == "extra_forbidden":
         msg = "unknown field"
-    more = f" (+{len(errors) - 1} more)" if len(errors) > 1 else ""
-    return f"{source}: field '{loc}': {msg}{more}"
+    more = len(real) - 1 if real else 0
+    tail = f" (+{more} more)" if more > 0 else ""
+    return f"{source}: field '{loc}': {msg}{tail}"
 
 
 def read_yaml(path: Path) -> dict[str, Any]:

@@ -12,23 +12,25 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from recdistill.config import ModelSpec, parse_config
+from recdistill.config import parse_config
 from recdistill.data.demo import DEMO_SIZES, write_demo
-from recdistill.pipeline import RunResult, default_baselines, run_pipeline
+from recdistill.pipeline import RunResult, run_pipeline
+from recdistill.specs import SpecBase, model_spec
+from recdistill.stages.baselines import default_baselines
 
 
-def quick_baselines() -> list[ModelSpec]:
+def quick_baselines() -> list[SpecBase]:
     """Baselines with one or two grid points each, for ``--quick``."""
     return [
-        ModelSpec(kind="popularity"),
-        ModelSpec(kind="itemknn", params={"similarity": "cosine", "neighbors": 100}),
-        ModelSpec(kind="tfidf"),
-        ModelSpec(kind="ease", grid={"l2": [100.0, 500.0]}),
-        ModelSpec(kind="ials", params={"iterations": 10, "factors": 64}),
+        model_spec("popularity"),
+        model_spec("itemknn", params={"similarity": "cosine", "neighbors": 100}),
+        model_spec("tfidf"),
+        model_spec("ease", grid={"l2": [100.0, 500.0]}),
+        model_spec("ials", params={"iterations": 10, "factors": 64}),
     ]
 
 
-def demo_teacher(quick: bool) -> ModelSpec:
+def demo_teacher(quick: bool) -> SpecBase:
     """The demo's teacher: text-aware SASRec, sized so the demo fits its time budget.
 
     ``--quick`` (3 minutes on 2 cores for the whole demo): d=128, 15 epochs.
@@ -43,10 +45,10 @@ def demo_teacher(quick: bool) -> ModelSpec:
         "patience": 4,
         "text": {"encoder": "minilm"},
     }
-    return ModelSpec(kind="sasrec", name="teacher", params=params)
+    return model_spec("sasrec", name="teacher", params=params)
 
 
-def demo_students(quick: bool) -> list[ModelSpec]:
+def demo_students(quick: bool) -> list[SpecBase]:
     """The demo's student: the two-tower student (d=32), from scratch and distilled.
 
     A higher learning rate than the default (5e-3) lets it converge within the
@@ -58,7 +60,7 @@ def demo_students(quick: bool) -> list[ModelSpec]:
         "epochs": 15 if quick else 12,
         "patience": 5,
     }
-    return [ModelSpec(kind="twotower", name="student", params=params)]
+    return [model_spec("twotower", name="student", params=params)]
 
 
 def demo_config(source: Path) -> dict[str, Any]:

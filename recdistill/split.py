@@ -23,12 +23,35 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Literal
 
 import numpy as np
+from pydantic import Field
 
-from recdistill.config import SplitConfig
+from recdistill.data.config import Strict
 from recdistill.data.types import Interactions
 from recdistill.errors import ConfigError
+
+
+class SplitConfig(Strict):
+    """How interactions are split into train / validation / test."""
+
+    method: Literal["leave_last_out", "temporal", "random"] = "leave_last_out"
+    valid_cut: float | str = Field(
+        0.8,
+        description="temporal: start of validation, as a quantile of event times (0-1) or a "
+        "date/time string.",
+    )
+    test_cut: float | str = Field(0.9, description="temporal: start of test (quantile or date).")
+    ratios: tuple[float, float, float] = Field(
+        (0.8, 0.1, 0.1), description="random: train/validation/test fractions."
+    )
+    seed: int = Field(0, description="random: seed.")
+    cold: Literal["drop", "keep"] = Field(
+        "drop",
+        description="temporal/random: evaluation events of users or items unseen in train are "
+        "dropped (counted in the log) or kept (cold items stay unhittable for pure CF models).",
+    )
 
 
 @dataclass(frozen=True)

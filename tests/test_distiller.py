@@ -234,3 +234,43 @@ def test_distilling_a_non_sequential_student_is_a_clear_error(
     model = build_model("sasrec", {**TEACHER, "max_len": 50, "epochs": 1})
     with pytest.raises(ConfigError, match="max_len"):
         model.fit(data, replace(OPTS, distill=handle))
+
+
+@pytest.mark.parametrize(
+    ("student", "calls"),
+    [({"loss": "sampled", "n_negatives": 8}, True), ({"label_smoothing": 0.2}, False)],
+)
+def test_the_distiller_trains_with_the_students_own_loss(
+    fitted: tuple[TrainData, SASRec],
+    monkeypatch: pytest.MonkeyPatch,
+    student: dict[str, Any],
+    calls: bool,
+) -> None:
+    """KD adds to the loss the student would train with alone: its sampled softmax draws
+    its negatives, its label smoothing is applied (not a plain full-softmax CE)."""
+    from recdistill.models._seqmodel import SeqTrainer
+
+    data, teacher = fitted
+    seen: list[tuple[str, float]] = []
+    real = SeqTrainer.position_loss
+
+    def spy(self: SeqTrainer, *args: Any, **kwargs: Any) -> torch.Tensor:
+        out = real(self, *args, **kwargs)
+        seen.append((self.config.loss, self.config.label_smoothing))
+        return out
+
+    draws: list[int] = []
+    real_draw = SeqTrainer.draw_negatives
+
+    def draw(self: SeqTrainer) -> torch.Tensor:
+        draws.append(1)
+        return real_draw(self)
+
+    monkeypatch.setattr(SeqTrainer, "position_loss", spy)
+    monkeypatch.setattr(SeqTrainer, "draw_negatives", draw)
+    handle = Distillation({"methods": {"listwise": {}}}, teacher, None, top_m=10)
+    params = {"d_model": 8, "max_len": 12, "epochs": 1, "batch_size": 32, **student}
+    build_model("twotower", params).fit(data, replace(OPTS, distill=handle))
+    want = (params.get("loss", "full"), params.get("label_smoothing", 0.0))
+    assert seen and set(seen) == {want}
+    assert bool(draws) is calls

@@ -98,7 +98,7 @@ def test_run_writes_metrics_per_contract(
                 assert entry["metrics"][f"{key}@{k}"] >= 0.0
                 assert f"{key}@{k}" in entry["val_metrics"]
     assert m["models"]["student-rd"]["teacher"] == "teacher"
-    assert m["models"]["student-rd"]["recipe"]["methods"] == {"rd": {"k": 5}}
+    assert m["models"]["student-rd"]["recipe"]["methods"]["rd"]["k"] == 5
     rows = {r["model"]: r for r in m["distillation"]}
     assert set(rows) == students and rows["student-scratch"]["kd"] is None
     int8 = m["models"]["student-rd-int8"]

@@ -10,8 +10,17 @@ import pytest
 from test_serve_page import ARGS, CHROMIUM  # the project's headless Chromium settings
 
 from recdistill.errors import UserError
-from recdistill.report import render_report, write_report
-from recdistill.students import distillation_rows
+from recdistill.report.ratios import distillation_rows
+from recdistill.runfolder import RunFolder
+
+
+def render_report(run_dir: Path) -> str:
+    """The page the run folder writes (metrics.json and the train logs read through it)."""
+    return RunFolder(run_dir).write_report().read_text("utf-8")
+
+
+def write_report(run_dir: Path) -> Path:
+    return RunFolder(run_dir).write_report()
 
 
 def entry(role: str, ndcg: float, nbytes: int, ms: float, **extra: Any) -> dict[str, Any]:

@@ -372,3 +372,36 @@ def test_warm_up_fills_the_cache_with_the_models_own_lists(run_dir: Path) -> Non
             assert [it["score"] for it in warm["items"]] == pytest.approx(
                 [it["score"] for it in alone["items"]], rel=1e-5)
         assert c.get("/health").json()["cache"]["hits"] == hits + 2
+
+
+# -- one schema for the hot route ------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "query",
+    ["k=5", "k=3&model=teacher&exclude_seen=false", "k=0", "k=101", "k=abc", "model=giant",
+     "exclude_seen=maybe", "category=nope"],
+)
+def test_fast_path_and_fastapi_route_answer_alike(
+    client: TestClient, run_dir: Path, query: str  # noqa: F811
+) -> None:
+    """The fast path and the FastAPI route it shadows validate with one schema and answer alike."""
+    user = users_of(run_dir)[0]
+    fast = client.get(f"/v1/users/{user}/recommendations?{query}")
+    api = client.app.api  # type: ignore[attr-defined]  # the FastAPI app behind the fast path
+    slow = TestClient(api).get(f"/v1/users/{user}/recommendations?{query}")  # no 2nd lifespan
+    assert fast.status_code == slow.status_code
+    assert fast.json()["detail" if fast.status_code != 200 else "items"] == slow.json()[
+        "detail" if slow.status_code != 200 else "items"
+    ]
+
+
+def test_openapi_bounds_come_from_the_query_schema(client: TestClient) -> None:
+    from recdistill.serve.schemas import MAX_EXCLUDE, MAX_K
+
+    spec = client.get("/openapi.json").json()
+    params = {p["name"]: p["schema"] for p in
+              spec["paths"]["/v1/users/{user_id}/recommendations"]["get"]["parameters"]}
+    assert params["k"]["maximum"] == MAX_K and params["k"]["minimum"] == 1
+    assert params["exclude"]["maxItems"] == MAX_EXCLUDE
+    assert params["model"]["enum"] == ["student", "teacher"]

@@ -23,7 +23,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from recdistill.config import CleanConfig
+from recdistill.data.config import CleanConfig
 from recdistill.data.types import ITEM, RATING, TIME, USER, IdMap, Interactions
 from recdistill.errors import ConfigError
 

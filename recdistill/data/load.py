@@ -21,8 +21,8 @@ import datetime as dt
 import numpy as np
 import pandas as pd
 
-from recdistill.config import DataConfig
 from recdistill.data.clean import clean_interactions, index_interactions, note
+from recdistill.data.config import DataConfig
 from recdistill.data.sources import companion_items, default_name, read_interactions, read_items
 from recdistill.data.types import CATEGORY, ITEM, ITEM_ID, RATING, TEXT, TITLE, Dataset, RawItems
 from recdistill.errors import ConfigError, DataError

@@ -15,16 +15,21 @@ is :class:`recdistill.distill.mixer.KDMixer`'s job. Methods never let a gradient
 reach a teacher tensor (they detach them).
 
 Build methods by name with :func:`build_method`; every method's typed config
-is a frozen pydantic model that rejects unknown keys.
+is a frozen pydantic :class:`MethodConfig` that rejects unknown keys, tagged by
+its ``kind`` (the method's name), so a recipe's ``methods`` validate as one
+discriminated union (:func:`parse_method`). A config also says what the method
+needs from the teacher (``teacher_top_needed``, ``uses_repr``), so a recipe can
+be checked before anything is built.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, ClassVar, TypeVar
+from functools import cache
+from typing import Annotated, Any, ClassVar, TypeVar, Union
 
 import torch
-from pydantic import ValidationError
+from pydantic import Field, TypeAdapter, ValidationError
 from torch import Tensor, nn
 
 from recdistill.errors import ConfigError
@@ -137,6 +142,20 @@ class KDInputs:
             raise ValueError("KDInputs.seen: expected a bool mask")
 
 
+class MethodConfig(ModelConfig):
+    """Base of every method's parameters; ``kind`` is the method's name (the union's tag)."""
+
+    kind: str = ""
+
+    def teacher_top_needed(self) -> int:
+        """The smallest top-``M`` the teacher cache must hold for this method."""
+        return 1
+
+    def uses_repr(self) -> bool:
+        """Whether the method reads ``student_repr`` / ``teacher_repr`` (an online teacher)."""
+        return False
+
+
 class KDMethod(nn.Module):
     """Base of every distillation loss.
 
@@ -147,13 +166,12 @@ class KDMethod(nn.Module):
     """
 
     name: ClassVar[str]
-    Config: ClassVar[type[ModelConfig]]
-    needs_repr: ClassVar[bool] = False
+    Config: ClassVar[type[MethodConfig]]
     needs_full_teacher: ClassVar[bool] = False
 
     def __init__(
         self,
-        config: ModelConfig | None = None,
+        config: MethodConfig | None = None,
         *,
         student_dim: int | None = None,
         teacher_dim: int | None = None,
@@ -168,12 +186,12 @@ class KDMethod(nn.Module):
     @property
     def uses_repr(self) -> bool:
         """Whether this instance reads ``student_repr`` / ``teacher_repr``."""
-        return self.needs_repr
+        return self.config.uses_repr()
 
     @property
     def teacher_top_needed(self) -> int:
         """The smallest top-``M`` the teacher cache must hold for this method."""
-        return 1
+        return self.config.teacher_top_needed()
 
     def set_progress(self, fraction: float) -> None:
         """Training progress in ``[0, 1]`` (for annealed parameters); default: ignored."""
@@ -208,23 +226,47 @@ def register(cls: M) -> M:
     return cls
 
 
-def parse_config(name: str, params: dict[str, Any]) -> ModelConfig:
-    """Validate ``params`` for method ``name``; ``ConfigError`` names the method and field."""
+@cache
+def _method_union(names: tuple[str, ...]) -> TypeAdapter[MethodConfig]:
+    """The discriminated union (tag ``kind``) of the registered methods' configs."""
+    configs = tuple(METHODS[n].Config for n in names)
+    tagged = Annotated[Union[configs], Field(discriminator="kind")]  # type: ignore[valid-type]  # noqa: UP007
+    return TypeAdapter(tagged)
+
+
+def parse_method(name: str, params: dict[str, Any] | MethodConfig | None) -> MethodConfig:
+    """Method ``name``'s typed config from ``params`` (its ``kind`` taken from ``name``).
+
+    Raises:
+        ConfigError: unknown method, or an unknown or invalid parameter; the
+            message names the method and the parameter.
+    """
     if name not in METHODS:
         known = ", ".join(sorted(METHODS))
         raise ConfigError(f"unknown distillation method '{name}' (known: {known})")
+    if isinstance(params, MethodConfig):
+        params = params.model_dump()
+    if params is not None and not isinstance(params, dict):
+        raise ConfigError(f"distillation method '{name}': expected a mapping of parameters")
+    tree = {"kind": name, **(params or {})}
+    if tree["kind"] != name:
+        raise ConfigError(f"distillation method '{name}': 'kind' is '{tree['kind']}'")
     try:
-        return METHODS[name].Config.model_validate(params or {})
+        return _method_union(tuple(sorted(METHODS))).validate_python(tree)
     except ValidationError as exc:
         first = exc.errors()[0]
-        loc = ".".join(str(p) for p in first["loc"])
+        loc = ".".join(str(p) for p in first["loc"][1:]) or "kind"  # [0] is the union tag
         msg = "unknown parameter" if first["type"] == "extra_forbidden" else first["msg"]
         raise ConfigError(f"distillation method '{name}': parameter '{loc}': {msg}") from None
 
 
+#: the old name of :func:`parse_method`
+parse_config = parse_method
+
+
 def build_method(
     name: str,
-    params: dict[str, Any] | None = None,
+    params: dict[str, Any] | MethodConfig | None = None,
     *,
     student_dim: int | None = None,
     teacher_dim: int | None = None,
@@ -237,7 +279,7 @@ def build_method(
             that needs representation widths built without them; the message
             names the method and the parameter.
     """
-    config = parse_config(name, params or {})
+    config = parse_method(name, params)
     return METHODS[name](config, student_dim=student_dim, teacher_dim=teacher_dim, n_items=n_items)
 
 

@@ -33,12 +33,13 @@ from pydantic import Field
 from torch import Tensor
 
 from recdistill.distill._ops import multinomial, student_ranks
-from recdistill.distill.base import KDInputs, KDMethod, register
-from recdistill.models.base import ModelConfig
+from recdistill.distill.base import KDInputs, KDMethod, MethodConfig, register
 
 
-class CDConfig(ModelConfig):
+class CDConfig(MethodConfig):
     """Collaborative Distillation parameters."""
+
+    kind: Literal["cd"] = "cd"
 
     n_samples: int = Field(10, ge=1, description="items sampled per position from the top-M")
     tau_rank: float = Field(10.0, gt=0, description="sampling weight exp(-rank / tau_rank)")

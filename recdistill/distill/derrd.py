@@ -43,12 +43,13 @@ from pydantic import Field
 from torch import Tensor, nn
 
 from recdistill.distill._ops import rand, sample_outside_top
-from recdistill.distill.base import KDInputs, KDMethod, need_dims, need_repr, register
-from recdistill.models.base import ModelConfig
+from recdistill.distill.base import KDInputs, KDMethod, MethodConfig, need_dims, need_repr, register
 
 
-class DERRDConfig(ModelConfig):
+class DERRDConfig(MethodConfig):
     """DE-RRD parameters."""
+
+    kind: Literal["derrd"] = "derrd"
 
     de_weight: float = Field(0.01, ge=0, description="weight of the DE (representation) term")
     rrd_weight: float = Field(1.0, ge=0, description="weight of the RRD (ranking) term")
@@ -61,6 +62,12 @@ class DERRDConfig(ModelConfig):
     gate_tau_start: float = Field(1.0, gt=0, description="Gumbel-softmax temperature at start")
     gate_tau_end: float = Field(0.01, gt=0, description="... at the end of training")
 
+    def teacher_top_needed(self) -> int:
+        return self.k
+
+    def uses_repr(self) -> bool:
+        return self.de_weight > 0
+
 
 @register
 class DERRD(KDMethod):
@@ -69,12 +76,11 @@ class DERRD(KDMethod):
     name = "derrd"
     Config = DERRDConfig
     config: DERRDConfig
-    needs_repr = True
     progress: float = 0.0
 
     def __init__(
         self,
-        config: ModelConfig | None = None,
+        config: MethodConfig | None = None,
         *,
         student_dim: int | None = None,
         teacher_dim: int | None = None,
@@ -94,14 +100,6 @@ class DERRD(KDMethod):
                     )
                 )
             self.gate = nn.Linear(teacher_dim, self.config.n_experts)
-
-    @property
-    def uses_repr(self) -> bool:
-        return self.config.de_weight > 0
-
-    @property
-    def teacher_top_needed(self) -> int:
-        return self.config.k
 
     @property
     def gate_tau(self) -> float:

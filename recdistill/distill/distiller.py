@@ -39,7 +39,7 @@ from torch import nn
 
 from recdistill.data.views import TrainData
 from recdistill.distill.base import KDInputs
-from recdistill.distill.mixer import KDMixer
+from recdistill.distill.mixer import KDMixer, KDMixerConfig, parse_recipe
 from recdistill.distill.teacher_cache import TeacherCache, history_mask, teacher_logits
 from recdistill.errors import ConfigError
 from recdistill.models._sasrec_net import SeqNet, eval_mode
@@ -71,17 +71,26 @@ class Distillation:
     """The teacher handle (``FitOptions.distill``): a mixer config and the teacher's outputs.
 
     Attributes:
-        mixer: :class:`~recdistill.distill.mixer.KDMixerConfig` as a dict
-            (``methods``, ``weights``, ``alpha``, ``schedule``, ``adaptive``...).
+        mixer: the recipe, a :class:`~recdistill.distill.mixer.KDMixerConfig` (or a
+            dict validated into one: ``methods``, ``weights``, ``alpha``, ...).
         teacher: the fitted teacher (online outputs and representations).
         cache: the teacher's top-``M`` per position (offline); None: online.
         top_m: ``M`` used online (the cache's own ``M`` otherwise).
     """
 
-    mixer: dict[str, Any]
+    mixer: KDMixerConfig | dict[str, Any]
     teacher: SequentialModel
     cache: TeacherCache | None = None
     top_m: int = 100
+
+    def __post_init__(self) -> None:
+        self.mixer = parse_recipe(self.mixer)
+
+    @property
+    def recipe(self) -> KDMixerConfig:
+        """The validated recipe."""
+        assert isinstance(self.mixer, KDMixerConfig)
+        return self.mixer
 
     @property
     def source(self) -> Literal["cache", "online"]:
@@ -112,7 +121,7 @@ class KDTrainer(EpochTrainer):
         self.student: SeqNet = student
         student_dim, teacher_dim = student.d, teacher_net.d
         self.mixer = KDMixer.from_config(
-            handle.mixer, student_dim=student_dim, teacher_dim=teacher_dim, n_items=data.n_items
+            handle.recipe, student_dim=student_dim, teacher_dim=teacher_dim, n_items=data.n_items
         ).to(base.device)
         if teacher_net.n_items != data.n_items:
             raise ConfigError(
@@ -156,7 +165,10 @@ class KDTrainer(EpochTrainer):
         self._batches = 0
 
     def fingerprint(self) -> str:
-        extra: dict[str, Any] = {"mixer": self.handle.mixer, "source": self.handle.source}
+        extra: dict[str, Any] = {
+            "mixer": self.handle.recipe.model_dump(mode="json"),
+            "source": self.handle.source,
+        }
         if self.handle.cache is not None:
             extra["cache"] = self.handle.cache.key
         return f"{self.base.fingerprint()}|kd={json.dumps(extra, sort_keys=True)}"

@@ -17,18 +17,24 @@ Reference: the usual "pseudo-label" baseline of the distillation literature
 
 from __future__ import annotations
 
+from typing import Literal
+
 import torch
 from pydantic import Field
 from torch import Tensor
 
-from recdistill.distill.base import KDInputs, KDMethod, register
-from recdistill.models.base import ModelConfig
+from recdistill.distill.base import KDInputs, KDMethod, MethodConfig, register
 
 
-class HardConfig(ModelConfig):
+class HardConfig(MethodConfig):
     """Hard-label parameters."""
 
+    kind: Literal["hard"] = "hard"
+
     k: int = Field(10, ge=1, description="teacher top-k items used as positives")
+
+    def teacher_top_needed(self) -> int:
+        return self.k
 
 
 @register
@@ -38,10 +44,6 @@ class HardLabels(KDMethod):
     name = "hard"
     Config = HardConfig
     config: HardConfig
-
-    @property
-    def teacher_top_needed(self) -> int:
-        return self.config.k
 
     def forward(self, inp: KDInputs, generator: torch.Generator | None = None) -> Tensor:
         """``N`` losses from ``inp.student_logits`` (``N x I``) and the teacher's top-k ids."""

@@ -21,14 +21,18 @@ import torch.nn.functional as F
 from pydantic import Field
 from torch import Tensor, nn
 
-from recdistill.distill.base import KDInputs, KDMethod, need_dims, need_repr, register
-from recdistill.models.base import ModelConfig
+from recdistill.distill.base import KDInputs, KDMethod, MethodConfig, need_dims, need_repr, register
 
 
-class HintConfig(ModelConfig):
+class HintConfig(MethodConfig):
     """Hint distillation parameters."""
 
+    kind: Literal["hint"] = "hint"
+
     distance: Literal["mse", "cosine"] = Field("mse", description="regression distance")
+
+    def uses_repr(self) -> bool:
+        return True
 
 
 @register
@@ -38,11 +42,10 @@ class Hint(KDMethod):
     name = "hint"
     Config = HintConfig
     config: HintConfig
-    needs_repr = True
 
     def __init__(
         self,
-        config: ModelConfig | None = None,
+        config: MethodConfig | None = None,
         *,
         student_dim: int | None = None,
         teacher_dim: int | None = None,

@@ -30,18 +30,20 @@ The bucketed distributions include history items in "the rest" on both sides
 from __future__ import annotations
 
 import math
+from typing import Literal
 
 import torch
 from pydantic import Field
 from torch import Tensor
 
 from recdistill.distill._ops import safe_kl, teacher_log_rest, teacher_top_logprobs
-from recdistill.distill.base import KDInputs, KDMethod, register
-from recdistill.models.base import ModelConfig
+from recdistill.distill.base import KDInputs, KDMethod, MethodConfig, register
 
 
-class ListwiseConfig(ModelConfig):
+class ListwiseConfig(MethodConfig):
     """Listwise KL parameters."""
+
+    kind: Literal["listwise"] = "listwise"
 
     temperature: float = Field(1.0, gt=0, description="T; the cached mode is exact at T = 1")
 

@@ -27,23 +27,30 @@ resumed run continues with the same ``a``.
 from __future__ import annotations
 
 import math
-from typing import Any, Literal
+from typing import Any, Literal, Self
 
 import torch
-from pydantic import Field, ValidationError
+from pydantic import Field, SerializeAsAny, ValidationError, field_validator, model_validator
 from torch import Tensor, nn
 
 from recdistill.distill._ops import teacher_entropy, teacher_target_prob
-from recdistill.distill.base import KDInputs, KDMethod, build_method
+from recdistill.distill.base import KDInputs, KDMethod, MethodConfig, build_method, parse_method
 from recdistill.errors import ConfigError
 from recdistill.models.base import ModelConfig
 
 
 class KDMixerConfig(ModelConfig):
-    """Which methods, how they are weighted, and how ``a`` moves during training."""
+    """A distillation recipe: which methods, how they are weighted, and how ``a`` moves.
 
-    methods: dict[str, dict[str, Any]] = Field(
-        min_length=1, description="method name -> its parameters (e.g. {'rd': {'k': 10}})"
+    ``methods`` maps a method's name to its parameters, each validated by that
+    method's own config (the union of :data:`~recdistill.distill.METHODS`' configs,
+    tagged by name); their order is the order of ``kd`` names in ``metrics.json``.
+    """
+
+    methods: dict[str, SerializeAsAny[MethodConfig]] = Field(
+        min_length=1,
+        description="method name -> its parameters (e.g. {'rd': {'k': 10}}; the methods "
+        "and their parameters are listed below)",
     )
     weights: dict[str, float] = Field(default_factory=dict, description="w_m (default 1)")
     alpha: float = Field(0.5, ge=0, le=1, description="a: share of distillation in the loss")
@@ -55,6 +62,57 @@ class KDMixerConfig(ModelConfig):
     min_delta: float = Field(0.0, ge=0, description="validation: smallest real improvement")
     adaptive: Literal["none", "target_prob", "entropy"] = "none"
     adaptive_strength: float = Field(1.0, ge=0, le=1, description="beta in the blend")
+
+    @field_validator("methods", mode="before")
+    @classmethod
+    def _typed_methods(cls, value: Any) -> Any:
+        if not isinstance(value, dict):
+            return value
+        out = {}
+        for name, params in value.items():
+            try:
+                out[str(name)] = parse_method(str(name), params)
+            except ConfigError as exc:
+                raise ValueError(str(exc).removeprefix("distillation ")) from None
+        return out
+
+    @model_validator(mode="after")
+    def _weights_name_methods(self) -> Self:
+        unknown = sorted(set(self.weights) - set(self.methods))
+        if unknown:
+            raise ValueError(
+                f"'weights': '{unknown[0]}' is not one of the methods ({', '.join(self.methods)})"
+            )
+        return self
+
+    @property
+    def kd_name(self) -> str:
+        """The ``+``-joined method names, e.g. ``"rd+listwise"`` (``kd`` in metrics.json)."""
+        return "+".join(self.methods)
+
+    def teacher_top_needed(self) -> int:
+        """The smallest teacher top-M that serves every method."""
+        return max(m.teacher_top_needed() for m in self.methods.values())
+
+    def uses_repr(self) -> bool:
+        """Whether any method reads the representations (the teacher then runs online)."""
+        return any(m.uses_repr() for m in self.methods.values())
+
+
+def parse_recipe(params: dict[str, Any] | KDMixerConfig) -> KDMixerConfig:
+    """A recipe from a plain dict (or as is); ``ConfigError`` names the bad field."""
+    if isinstance(params, KDMixerConfig):
+        return params
+    try:
+        return KDMixerConfig.model_validate(params)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        loc = ".".join(str(p) for p in first["loc"])
+        msg = "unknown parameter" if first["type"] == "extra_forbidden" else first["msg"]
+        msg = str(msg).removeprefix("Value error, ")
+        if first["type"] == "value_error" and loc in ("methods", ""):
+            raise ConfigError(f"distillation: {msg}") from None
+        raise ConfigError(f"distillation: parameter '{loc}': {msg}") from None
 
 
 class KDMixer(nn.Module):
@@ -69,12 +127,6 @@ class KDMixer(nn.Module):
         n_items: int | None = None,
     ) -> None:
         super().__init__()
-        unknown = sorted(set(config.weights) - set(config.methods))
-        if unknown:
-            raise ConfigError(
-                f"distillation: parameter 'weights': '{unknown[0]}' is not one of the methods "
-                f"({', '.join(config.methods)})"
-            )
         self.config = config
         self.methods = nn.ModuleDict(
             {
@@ -97,36 +149,30 @@ class KDMixer(nn.Module):
     @classmethod
     def from_config(
         cls,
-        params: dict[str, Any],
+        params: dict[str, Any] | KDMixerConfig,
         *,
         student_dim: int | None = None,
         teacher_dim: int | None = None,
         n_items: int | None = None,
     ) -> KDMixer:
-        """Build from a plain dict; ``ConfigError`` names the bad field."""
-        try:
-            config = KDMixerConfig.model_validate(params)
-        except ValidationError as exc:
-            first = exc.errors()[0]
-            loc = ".".join(str(p) for p in first["loc"])
-            msg = "unknown parameter" if first["type"] == "extra_forbidden" else first["msg"]
-            raise ConfigError(f"distillation: parameter '{loc}': {msg}") from None
+        """Build from a recipe (a plain dict is validated; ``ConfigError`` names the field)."""
+        config = parse_recipe(params)
         return cls(config, student_dim=student_dim, teacher_dim=teacher_dim, n_items=n_items)
 
     @property
     def kd_name(self) -> str:
         """The ``+``-joined method names, e.g. ``"rd+listwise"`` (``kd`` in metrics.json)."""
-        return "+".join(self.methods)
+        return self.config.kd_name
 
     @property
     def uses_repr(self) -> bool:
         """Whether any method reads the representations."""
-        return any(self._method(n).uses_repr for n in self.methods)
+        return self.config.uses_repr()
 
     @property
     def teacher_top_needed(self) -> int:
         """The smallest teacher top-M that serves every method."""
-        return max(self._method(n).teacher_top_needed for n in self.methods)
+        return self.config.teacher_top_needed()
 
     @property
     def alpha(self) -> float:

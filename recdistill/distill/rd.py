@@ -25,18 +25,21 @@ ground-truth part, computed by the student's own loss in the mixer, not here.
 
 from __future__ import annotations
 
+from typing import Literal
+
 import torch
 import torch.nn.functional as F
 from pydantic import Field
 from torch import Tensor
 
 from recdistill.distill._ops import student_ranks
-from recdistill.distill.base import KDInputs, KDMethod, register
-from recdistill.models.base import ModelConfig
+from recdistill.distill.base import KDInputs, KDMethod, MethodConfig, register
 
 
-class RDConfig(ModelConfig):
+class RDConfig(MethodConfig):
     """Ranking Distillation parameters (defaults: the public code's)."""
+
+    kind: Literal["rd"] = "rd"
 
     k: int = Field(10, ge=1, description="K: teacher top-K items used as positives")
     lam: float = Field(1.0, gt=0, description="lambda: sharpness of the static rank weight")
@@ -45,6 +48,9 @@ class RDConfig(ModelConfig):
     dynamic_from: float = Field(
         0.0, ge=0, le=1, description="training fraction before which only static weights apply"
     )
+
+    def teacher_top_needed(self) -> int:
+        return self.k
 
 
 @register
@@ -55,10 +61,6 @@ class RankingDistillation(KDMethod):
     Config = RDConfig
     config: RDConfig
     progress: float = 0.0  # set by set_progress(); gates the dynamic weight
-
-    @property
-    def teacher_top_needed(self) -> int:
-        return self.config.k
 
     def set_progress(self, fraction: float) -> None:
         self.progress = float(fraction)

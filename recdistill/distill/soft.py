@@ -35,12 +35,13 @@ from pydantic import Field
 from torch import Tensor
 
 from recdistill.distill._ops import sample_outside_top, teacher_tail_logit
-from recdistill.distill.base import KDInputs, KDMethod, register
-from recdistill.models.base import ModelConfig
+from recdistill.distill.base import KDInputs, KDMethod, MethodConfig, register
 
 
-class SoftConfig(ModelConfig):
+class SoftConfig(MethodConfig):
     """Soft-label BCE parameters."""
+
+    kind: Literal["soft"] = "soft"
 
     temperature: float = Field(1.0, gt=0, description="T: divides both logits")
     n_negatives: int = Field(50, ge=0, description="uniform negatives beside the top-M")

@@ -1,6 +1,6 @@
 """Model selection on the validation split only.
 
-A :class:`~recdistill.config.ModelSpec` gives fixed ``params`` and a ``grid``
+A :data:`~recdistill.specs.ModelSpec` gives typed ``params`` and a ``grid``
 (``{param: [values]}``; dotted keys reach nested params such as
 ``cf.params.l2`` of a hybrid). Every combination is fitted on train and scored
 on validation; the best by ``select_metric`` wins. The test split is never
@@ -9,40 +9,18 @@ looked at here.
 
 from __future__ import annotations
 
-import copy
-import itertools
 import logging
 import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from recdistill.config import EvalConfig, ModelSpec
+from recdistill.config import EvalConfig
+from recdistill.errors import ConfigError
 from recdistill.evaluate.protocol import EvalTask, evaluate
-from recdistill.models.base import FitOptions, Recommender, TrainData, build_model
+from recdistill.models.base import FitOptions, ModelConfig, Recommender, TrainData
+from recdistill.specs import SpecBase
 
 log = logging.getLogger("recdistill.select")
-
-
-def _set(tree: dict[str, Any], dotted: str, value: Any) -> None:
-    node = tree
-    *head, last = dotted.split(".")
-    for part in head:
-        node = node.setdefault(part, {})
-    node[last] = value
-
-
-def expand_grid(params: dict[str, Any], grid: dict[str, list[Any]]) -> list[dict[str, Any]]:
-    """All combinations of ``grid`` applied over a copy of ``params`` (in grid order)."""
-    if not grid:
-        return [copy.deepcopy(params)]
-    keys = list(grid)
-    out = []
-    for values in itertools.product(*(grid[k] for k in keys)):
-        p = copy.deepcopy(params)
-        for k, v in zip(keys, values, strict=True):
-            _set(p, k, v)
-        out.append(p)
-    return out
 
 
 @dataclass
@@ -50,6 +28,7 @@ class Selection:
     """The outcome of a grid search: chosen params and what every trial scored."""
 
     params: dict[str, Any]
+    config: ModelConfig
     val_metrics: dict[str, float]
     model: Recommender
     fit_seconds: float
@@ -57,33 +36,27 @@ class Selection:
 
 
 def select(
-    spec: ModelSpec,
+    spec: SpecBase,
     train: TrainData,
     valid: EvalTask,
     eval_cfg: EvalConfig,
     options: FitOptions,
 ) -> Selection:
     """Fit every grid point on train, keep the best on validation."""
-    candidates = expand_grid(spec.params, spec.grid)
-    name = spec.name or spec.kind
+    candidates = spec.grid_points()
     best: Selection | None = None
     trials = []
     metric = eval_cfg.select_metric
-    for i, params in enumerate(candidates, 1):
-        model = build_model(spec.kind, params)
+    for i, config in enumerate(candidates, 1):
+        params = config.model_dump(mode="json")
+        model = spec.build(config)
         t0 = time.perf_counter()
         model.fit(train, options)
         seconds = time.perf_counter() - t0
         res = evaluate(
-            model,
-            valid,
-            eval_cfg.k,
-            mask_seen=eval_cfg.mask_seen,
-            batch_size=eval_cfg.batch_size,
+            model, valid, eval_cfg.k, mask_seen=eval_cfg.mask_seen, batch_size=eval_cfg.batch_size
         )
         if metric not in res:
-            from recdistill.errors import ConfigError
-
             raise ConfigError(
                 f"evaluation.select_metric: '{metric}' is not a metric "
                 f"(e.g. ndcg@10, recall@20; K must be in evaluation.k)"
@@ -91,7 +64,7 @@ def select(
         trials.append({"params": params, metric: res[metric], "fit_seconds": seconds})
         log.info(
             "%s [%d/%d] %s -> valid %s %.4f (%.1fs)",
-            name,
+            spec.label,
             i,
             len(candidates),
             _short(params, spec.grid),
@@ -100,7 +73,7 @@ def select(
             seconds,
         )
         if best is None or res[metric] > best.val_metrics[metric]:
-            best = Selection(params, res, model, seconds)
+            best = Selection(params, config, res, model, seconds)
     assert best is not None
     best.trials = trials
     return best

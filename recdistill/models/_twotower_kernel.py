@@ -44,6 +44,10 @@ def score_history(
     """``I`` float32 scores of one history (item ids outside ``[0, n_items)`` skipped).
 
     ``*_scale`` are the per-row scales of int8 matrices, empty for float32 ones.
+
+    Why long: one compiled call per request is the point (no temporaries, no
+    Python between the steps); splitting it into numba functions would only
+    move the same loops apart.
     """
     d = bos.shape[0]
     mean = np.zeros(d, np.float32)

@@ -74,7 +74,10 @@ class SASRecConfig(SeqTrainConfig):
         description="Members trained with seeds seed, seed+1, ...; scores average their "
         "log-probabilities (serving size grows with it).",
     )
-    text: TextConfig = Field(default_factory=TextConfig)
+    text: TextConfig = Field(
+        default_factory=TextConfig,
+        description="Item text read by a language model, fused into the item table.",
+    )
 
     @model_validator(mode="after")
     def _heads_divide(self) -> Self:

@@ -1,26 +1,29 @@
 """The HTML report of a run folder: ``RUN_DIR/report.html``, one self-contained file.
 
 Rendered from ``metrics.json`` and the neural models' ``train_log.json`` files
-only, so ``recdistill report RUN_DIR`` re-renders any run. Figures are inline
+only (:meth:`recdistill.runfolder.RunFolder.write_report` reads them and
+writes the page), so ``recdistill report RUN_DIR`` re-renders any run. Figures are inline
 SVG (matplotlib), styles are inline; the page makes no request when viewed.
 
 Sections: headline (teacher vs best distilled student), quality against
 serving bytes and against latency (teacher -> student arrows), the
 distillation ratios, metrics across K, training curves, recall by popularity
 group, and the full results table.
+
+Beside the page: :mod:`recdistill.report.ratios` (the students-against-teacher
+rows of ``metrics.json``) and :mod:`recdistill.report.console` (the tables a
+run prints when it ends).
 """
 
 from __future__ import annotations
 
 import html
-import json
-from pathlib import Path
 from typing import Any
 
-from recdistill.errors import UserError
 from recdistill.report import plots
+from recdistill.report.format import fmt_bytes, num, pct
 
-__all__ = ["render_report", "write_report"]
+__all__ = ["render_report"]
 
 STYLE = """
 body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:2rem auto;
@@ -39,33 +42,6 @@ figure{margin:1rem 0}svg{max-width:100%;height:auto}
 """
 
 
-def _fmt_bytes(n: float | None) -> str:
-    if n is None:
-        return "-"
-    for unit in ("B", "KB", "MB", "GB"):
-        if n < 1024 or unit == "GB":
-            return f"{n:,.0f} {unit}" if unit == "B" else f"{n:,.1f} {unit}"
-        n /= 1024
-    return f"{n:.1f} GB"
-
-
-def _pct(v: float | None) -> str:
-    return "-" if v is None else f"{100 * v:.1f}%"
-
-
-def _num(v: Any, digits: int = 4) -> str:
-    return "-" if v is None else f"{v:.{digits}f}"
-
-
-def _logs(run_dir: Path, models: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    out = {}
-    for name in models:
-        f = run_dir / "models" / name / "train_log.json"
-        if f.exists():
-            out[name] = json.loads(f.read_text("utf-8"))
-    return out
-
-
 def _headline(metrics: dict[str, Any], k: int) -> str:
     rows = [r for r in metrics.get("distillation", []) if r.get("kd")]
     models = metrics["models"]
@@ -75,11 +51,11 @@ def _headline(metrics: dict[str, Any], k: int) -> str:
     best = max(rows, key=lambda r: r[f"ndcg@{k}"])
     t = models[teacher]
     cards = [
-        (f"teacher NDCG@{k}", _num(t["metrics"][f"ndcg@{k}"]), teacher),
-        (f"best student NDCG@{k}", _num(best[f"ndcg@{k}"]), f"{best['model']} ({best['kd']})"),
-        ("% of teacher", _pct(best["pct_of_teacher"]), "student / teacher"),
-        ("gap closed", _pct(best["gap_closed"]), "over the scratch student"),
-        ("size", _pct(best["bytes_ratio"]), "of the teacher's serving bytes"),
+        (f"teacher NDCG@{k}", num(t["metrics"][f"ndcg@{k}"]), teacher),
+        (f"best student NDCG@{k}", num(best[f"ndcg@{k}"]), f"{best['model']} ({best['kd']})"),
+        ("% of teacher", pct(best["pct_of_teacher"]), "student / teacher"),
+        ("gap closed", pct(best["gap_closed"]), "over the scratch student"),
+        ("size", pct(best["bytes_ratio"]), "of the teacher's serving bytes"),
         ("speed-up", f"{best['speedup']:.1f}x", "single request, one thread"),
     ]
     body = "".join(
@@ -100,13 +76,13 @@ def _ratios_table(metrics: dict[str, Any], k: int) -> str:
         cells = [
             r["model"],
             r["kd"] or "- (scratch)",
-            _num(r[f"ndcg@{k}"]),
-            _pct(r["pct_of_teacher"]),
-            _pct(r["gap_closed"]) if r["kd"] else "-",
-            _pct(r["bytes_ratio"]),
+            num(r[f"ndcg@{k}"]),
+            pct(r["pct_of_teacher"]),
+            pct(r["gap_closed"]) if r["kd"] else "-",
+            pct(r["bytes_ratio"]),
             f"{r['speedup']:.1f}x",
             f"{r['speedup_batched']:.1f}x",
-            *(_num(r.get(f"recall_{g}@{k}"), 3) for g in plots.GROUPS),
+            *(num(r.get(f"recall_{g}@{k}"), 3) for g in plots.GROUPS),
         ]
         out.append("<tr>" + "".join(f"<td>{html.escape(str(c))}</td>" for c in cells) + "</tr>")
     return "".join(out) + "</table>"
@@ -125,16 +101,16 @@ def _results_table(metrics: dict[str, Any], k: int) -> str:
             name,
             m["role"],
             m.get("kd") or "-",
-            _num(q.get(f"ndcg@{k}")),
-            _num(q.get(f"recall@{k}")),
-            _num(q.get(f"hr@{k}")),
-            _num(q.get(f"mrr@{k}")),
-            _num(q.get(f"coverage@{k}"), 3),
-            _num(q.get(f"novelty@{k}"), 2),
+            num(q.get(f"ndcg@{k}")),
+            num(q.get(f"recall@{k}")),
+            num(q.get(f"hr@{k}")),
+            num(q.get(f"mrr@{k}")),
+            num(q.get(f"coverage@{k}"), 3),
+            num(q.get(f"novelty@{k}"), 2),
             f"{m.get('params', 0):,}",
-            _fmt_bytes(m.get("serving_bytes")),
-            _num(m.get("latency_ms_per_user"), 3),
-            _num(m.get("train_seconds"), 1),
+            fmt_bytes(m.get("serving_bytes")),
+            num(m.get("latency_ms_per_user"), 3),
+            num(m.get("train_seconds"), 1),
         ]
         out.append(
             f'<tr class="{html.escape(m["role"])}">'
@@ -144,21 +120,17 @@ def _results_table(metrics: dict[str, Any], k: int) -> str:
     return "".join(out) + "</table>"
 
 
-def render_report(run_dir: Path) -> str:
-    """The report page of ``run_dir`` as one HTML string."""
-    f = run_dir / "metrics.json"
-    if not f.exists():
-        raise UserError(f"{f}: not found (is {run_dir} a run folder?)")
-    try:
-        metrics = json.loads(f.read_text("utf-8"))
-    except json.JSONDecodeError as exc:
-        raise UserError(f"{f}: not valid JSON ({exc.msg}, line {exc.lineno})") from None
-    if not metrics.get("models"):
-        raise UserError(f"{f}: no models to report")
+def render_report(
+    metrics: dict[str, Any], logs: dict[str, dict[str, Any]], *, fallback_name: str = "run"
+) -> str:
+    """The report page as one HTML string.
+
+    ``metrics``: a ``metrics.json`` document (with at least one model); ``logs``:
+    the ``train_log.json`` of each model that trained in the loop, by name.
+    """
     k = sorted(metrics.get("k", [10]))[0]
     ds = metrics.get("dataset", {})
     select = metrics.get("protocol", {}).get("select_metric", f"ndcg@{k}")
-    logs = _logs(run_dir, metrics["models"])
     sections: list[tuple[str, str | None]] = [
         ("Quality against size", plots.quality_vs_size(metrics, k)),
         ("Quality against latency", plots.quality_vs_latency(metrics, k)),
@@ -173,7 +145,7 @@ def render_report(run_dir: Path) -> str:
         for title, content in sections
         if content
     )
-    name = html.escape(str(ds.get("name", run_dir.name)))
+    name = html.escape(str(ds.get("name", fallback_name)))
     sub = (
         f"{ds.get('users', 0):,} users, {ds.get('items', 0):,} items, "
         f"{ds.get('interactions', 0):,} interactions; split {ds.get('split', '?')}; "
@@ -185,10 +157,3 @@ def render_report(run_dir: Path) -> str:
         f"<h1>recdistill report: {name}</h1><p class='sub'>{html.escape(sub)}</p>"
         f"{_headline(metrics, k)}{body}</body></html>"
     )
-
-
-def write_report(run_dir: Path) -> Path:
-    """Render and write ``run_dir/report.html``; returns its path."""
-    out = run_dir / "report.html"
-    out.write_text(render_report(run_dir), encoding="utf-8")
-    return out

@@ -3,10 +3,11 @@
 :class:`ServingApp` answers that one route itself and hands every other
 request to the FastAPI app. FastAPI's middleware stack and per-parameter
 dependency solving cost more than scoring a small student, so this route
-parses its few parameters by hand (:func:`parse_query`, the same bounds as
-the schemas), and is described in ``/openapi.json`` by
-:data:`OPENAPI_USER_RECS`. Errors are the same one-line JSON ``detail`` with
-a 4xx status; an unexpected error is logged and answered with a bare 500.
+parses its query string itself (:func:`parse_query`) and validates it with
+the schema the FastAPI route declares and ``/openapi.json`` shows
+(:class:`~recdistill.serve.schemas.UserRecsQuery`). Errors are the same
+one-line JSON ``detail`` with a 4xx status; an unexpected error is logged and
+answered with a bare 500.
 """
 
 from __future__ import annotations
@@ -18,10 +19,11 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 import orjson
+from pydantic import ValidationError
 from starlette.types import Receive, Scope, Send
 
 from recdistill.serve.metrics import Metrics
-from recdistill.serve.schemas import MAX_EXCLUDE, MAX_K
+from recdistill.serve.schemas import MAX_ID, Options, UserRecsQuery, error_detail
 from recdistill.serve.service import Query as RecQuery
 from recdistill.serve.service import ServeError, Service
 
@@ -32,70 +34,37 @@ _JSON = (b"content-type", b"application/json")
 
 USER_RECS = "/v1/users/{user_id}/recommendations"
 
-OPENAPI_USER_RECS: dict[str, Any] = {
-    "get": {
-        "tags": ["recommendations"],
-        "summary": "Top-k for a user (known user, or the fallback for an unknown one)",
-        "operationId": "user_recommendations",
-        "parameters": [
-            {"name": "user_id", "in": "path", "required": True,
-             "schema": {"type": "string", "maxLength": 256}},
-            {"name": "k", "in": "query", "schema": {
-                "type": "integer", "minimum": 1, "maximum": MAX_K, "default": 10}},
-            {"name": "model", "in": "query", "schema": {
-                "type": "string", "enum": ["student", "teacher"], "default": "student"}},
-            {"name": "exclude", "in": "query", "description": "Item id never to return "
-             "(repeatable).", "schema": {"type": "array", "items": {"type": "string"},
-                                         "maxItems": MAX_EXCLUDE}},
-            {"name": "category", "in": "query", "description": "Only items in this "
-             "category or below it.", "schema": {"type": "string", "maxLength": 256}},
-            {"name": "exclude_seen", "in": "query", "schema": {
-                "type": "boolean", "default": True}},
-        ],
-        "responses": {
-            "200": {"description": "Recommendations", "content": {"application/json": {
-                "schema": {"$ref": "#/components/schemas/Recommendations"}}}},
-            "422": {"description": "Invalid parameter (one-line detail)."},
-        },
-    }
-}
-
-_TRUE, _FALSE = {"1", "true", "yes", "on"}, {"0", "false", "no", "off"}
-
 
 def parse_query(query_string: bytes) -> RecQuery:
-    """Query string of the GET recommendations route -> :class:`Query` (422 on error)."""
+    """Query string of the GET recommendations route -> :class:`Query` (422 on error).
+
+    Validated by :class:`~recdistill.serve.schemas.UserRecsQuery`, the schema the
+    FastAPI route declares (so ``/openapi.json`` and this parser cannot disagree);
+    ``exclude`` may repeat, other parameters keep their last value.
+    """
     try:
         pairs = parse_qsl(query_string.decode("latin-1"), keep_blank_values=True)
     except ValueError:
         raise ServeError(422, "query: malformed query string") from None
-    params: dict[str, str] = {}
+    params: dict[str, Any] = {}
     exclude: list[str] = []
     for key, value in pairs:
         if key == "exclude":
             exclude.append(value)
         else:
             params[key] = value
-    raw_k = params.get("k", "10")
+    if exclude:
+        params["exclude"] = exclude
     try:
-        k = int(raw_k)
-    except ValueError:
-        raise ServeError(422, f"k: expected an integer, got '{raw_k[:20]}'") from None
-    if not 1 <= k <= MAX_K:
-        raise ServeError(422, f"k: expected 1 to {MAX_K}, got {k}")
-    model = params.get("model", "student")
-    if model not in ("student", "teacher"):
-        raise ServeError(422, f"model: expected 'student' or 'teacher', got '{model[:40]}'")
-    if len(exclude) > MAX_EXCLUDE:
-        raise ServeError(422, f"exclude: at most {MAX_EXCLUDE} items")
-    category = params.get("category")
-    if category is not None and len(category) > 256:
-        raise ServeError(422, "category: at most 256 characters")
-    seen = params.get("exclude_seen", "true").lower()
-    if seen not in _TRUE | _FALSE:
-        raise ServeError(422, f"exclude_seen: expected true or false, got '{seen[:20]}'")
-    return RecQuery(k, model, tuple(exclude), category or None, seen in _TRUE)
+        q = UserRecsQuery.model_validate(params)
+    except ValidationError as exc:
+        raise ServeError(422, error_detail(exc.errors())[0]) from None
+    return to_query(q)
 
+
+def to_query(q: Options) -> RecQuery:
+    """The service's :class:`Query` for validated request options."""
+    return RecQuery(q.k, q.model, tuple(q.exclude), q.category or None, q.exclude_seen)
 
 
 class ServingApp:
@@ -122,8 +91,8 @@ class ServingApp:
         status = 200
         headers = [_JSON]
         try:
-            if len(user_id) > 256:
-                raise ServeError(422, "user_id: at most 256 characters")
+            if len(user_id) > MAX_ID:
+                raise ServeError(422, f"user_id: at most {MAX_ID} characters")
             q = parse_query(scope.get("query_string", b""))
             doc = await service.for_user_async(user_id, q)
             self.metrics.recommendations.labels(q.model, doc["policy"]).inc()

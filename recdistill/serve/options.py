@@ -8,6 +8,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from recdistill.errors import UserError
+from recdistill.runfolder import RunFolder
 
 TOKEN_ENV = "RECDISTILL_API_TOKEN"
 _OPTIONS_ENV = "RECDISTILL_SERVE_OPTIONS"
@@ -74,8 +75,8 @@ def api_token(run_dir: Path | None = None) -> str | None:
         return token or None
     cfg_file = run_dir / "config.json"
     try:
-        serve = json.loads(cfg_file.read_text("utf-8")).get("serve") or {}
-    except (OSError, json.JSONDecodeError):
+        serve = RunFolder(run_dir).config_tree().get("serve") or {}
+    except (OSError, UserError):
         return None
     if serve.get("token_file"):
         path = Path(serve["token_file"]).expanduser()

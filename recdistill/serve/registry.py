@@ -204,7 +204,7 @@ def load_models(run: RunFolder, override: str | None = None) -> ServedModels:
 
 
 def _load(run: RunFolder, slot: str, name: str, entry: dict[str, Any]) -> ServedModel:
-    version, modified = artifact_version(run.path / "models" / name)
+    version, modified = artifact_version(run.model_dir(name))
     model = run.model(name)
     served = ServedModel(
         slot=slot,

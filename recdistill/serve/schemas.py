@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, Literal, Self
 
@@ -11,6 +12,7 @@ MAX_K = 100
 MAX_BATCH = 64
 MAX_HISTORY = 1000
 MAX_EXCLUDE = 1000
+MAX_ID = 256  # characters of a user or item id
 
 Slot = Literal["student", "teacher"]
 Policy = Literal["known_user", "history", "fallback"]
@@ -46,15 +48,41 @@ class Options(_Strict):
         default_factory=list, max_length=MAX_EXCLUDE, description="Item ids never to return."
     )
     category: str | None = Field(
-        None, max_length=256, description="Only items in this category or below it."
+        None, max_length=MAX_ID, description="Only items in this category or below it."
     )
     exclude_seen: bool = Field(True, description="Drop items already in the history.")
+
+
+class UserRecsQuery(Options):
+    """The query of ``GET /v1/users/{user_id}/recommendations`` (unknown parameters ignored).
+
+    One schema for the FastAPI route (and so ``/openapi.json``) and the hand-written
+    fast path (:mod:`recdistill.serve.fastpath`): a bound changes in one place.
+    """
+
+    model_config = ConfigDict(extra="ignore", str_strip_whitespace=True)
+
+
+def error_loc(loc: tuple[Any, ...]) -> str:
+    """A validation error's field, without FastAPI's ``body`` / ``query`` / ``path`` prefix."""
+    parts = [str(p) for p in loc if p not in ("body", "query", "path")]
+    return ".".join(parts) or "body"
+
+
+def error_detail(errors: Sequence[Any]) -> tuple[str, list[dict[str, str]]]:
+    """``(one-line detail, [{loc, msg}, ...])`` of pydantic / FastAPI validation errors."""
+    listed = [
+        {"loc": error_loc(tuple(e["loc"])), "msg": str(e["msg"]).removeprefix("Value error, ")}
+        for e in errors
+    ]
+    first = listed[0] if listed else {"loc": "body", "msg": "invalid request"}
+    return f"{first['loc']}: {first['msg']}", listed
 
 
 class RecRequest(Options):
     """Recommendations for a user (``user_id``) or an ad-hoc ``history``; exactly one."""
 
-    user_id: str | None = Field(None, min_length=1, max_length=256)
+    user_id: str | None = Field(None, min_length=1, max_length=MAX_ID)
     history: list[str] | None = Field(
         None, max_length=MAX_HISTORY, description="Item ids, oldest first (a user we don't know)."
     )
@@ -69,7 +97,7 @@ class RecRequest(Options):
 class RecRequestBody(Options):
     """One request (``user_id`` or ``history``), or a batch: ``{"requests": [...]}``."""
 
-    user_id: str | None = Field(None, min_length=1, max_length=256)
+    user_id: str | None = Field(None, min_length=1, max_length=MAX_ID)
     history: list[str] | None = Field(None, max_length=MAX_HISTORY)
     requests: list[RecRequest] | None = Field(None, min_length=1, max_length=MAX_BATCH)
 
@@ -93,8 +121,10 @@ class BatchRecommendations(BaseModel):
 
 
 class EventIn(_Strict):
-    user_id: str = Field(min_length=1, max_length=256, description="User id (new users allowed).")
-    item_id: str = Field(min_length=1, max_length=256, description="A catalogue item id.")
+    user_id: str = Field(
+        min_length=1, max_length=MAX_ID, description="User id (new users allowed)."
+    )
+    item_id: str = Field(min_length=1, max_length=MAX_ID, description="A catalogue item id.")
     timestamp: int | datetime | None = Field(
         None, description="Unix seconds or ISO-8601; default: the server's time of receipt."
     )

@@ -66,6 +66,12 @@ class Pending:
     mu: int
 
 
+def cache_entry(scores: np.ndarray, length: int) -> Entry:
+    """The cached list of a masked row: its top-``TOP_N`` for a history of ``length``."""
+    ids, vals = top_row(scores, TOP_N)
+    return Entry(length, ids.astype(np.int32), vals, ids.size < TOP_N)
+
+
 class Service:
     """Holds the current :class:`Runtime` (one reference, swapped on reload)."""
 
@@ -120,19 +126,37 @@ class Service:
 
     def finish(self, p: Pending, row: np.ndarray) -> dict[str, Any]:
         """The answer from the user's row of scores (fills the cache)."""
-        rt, served, q = p.rt, p.served, p.q
+        key = (p.served.slot, p.u, p.q.exclude_seen)
+        ids, vals = self.rank(p.rt, p.q, row, p.hist, cache_key=key)
+        return self._response(p.rt, p.served, p.q, "known_user", ids, vals, p.user_id)
+
+    def rank(
+        self,
+        rt: Runtime,
+        q: Query,
+        row: np.ndarray,
+        hist: np.ndarray,
+        *,
+        cache_key: tuple[str, int, bool] | None = None,
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """One row of scores -> the query's top-k ``(ids, scores)``, best first.
+
+        Score -> mask -> top-k -> cache, the one way every answer is ranked: the
+        history is masked (``exclude_seen``); with ``cache_key`` the unfiltered
+        top-``TOP_N`` is cached for the user's current history and the answer taken
+        from it when enough items survive the query's filters; else the filters
+        (``exclude``, ``category``) are applied to the whole row.
+        """
         scores = np.array(row, dtype=np.float32, copy=True)
         if q.exclude_seen:
-            scores[p.hist] = -np.inf
-        if rt.cache.size > 0:
-            ids, vals = top_row(scores, TOP_N)
-            entry = Entry(int(p.hist.size), ids.astype(np.int32), vals, ids.size < TOP_N)
-            rt.cache.put((served.slot, p.u, q.exclude_seen), entry)
-            answer = self._from_entry(rt, served, q, entry, p.user_id)
-            if answer is not None:
-                return answer
-        ids, vals = top_row(self._mask(rt, scores, q), q.k)
-        return self._response(rt, served, q, "known_user", ids, vals, p.user_id)
+            scores[hist] = -np.inf
+        if cache_key is not None and rt.cache.size > 0:
+            entry = cache_entry(scores, int(hist.size))
+            rt.cache.put(cache_key, entry)
+            got = self._filter_entry(rt, q, entry)
+            if got is not None:
+                return got
+        return top_row(self._mask(rt, scores, q), q.k)
 
     def for_user(self, user_id: str, q: Query) -> dict[str, Any]:
         """Top-k for a user (blocking: call from a worker thread)."""
@@ -161,13 +185,22 @@ class Service:
     def _from_entry(
         self, rt: Runtime, served: ServedModel, q: Query, entry: Entry, user_id: str
     ) -> dict[str, Any] | None:
+        got = self._filter_entry(rt, q, entry)
+        if got is None:
+            return None
+        return self._response(rt, served, q, "known_user", got[0], got[1], user_id)
+
+    def _filter_entry(
+        self, rt: Runtime, q: Query, entry: Entry
+    ) -> tuple[np.ndarray, np.ndarray] | None:
+        """The query's top-k from a cached list (None: the filters removed too much)."""
         ids, vals = entry.ids, entry.scores
         if q.exclude or q.category is not None:
             keep = np.isfinite(self._mask(rt, np.zeros(len(rt.catalogue), np.float32), q)[ids])
             ids, vals = ids[keep], vals[keep]
         if ids.size < q.k and not entry.complete:
-            return None  # the filters removed too much: score the full catalogue
-        return self._response(rt, served, q, "known_user", ids[: q.k], vals[: q.k], user_id)
+            return None  # score the full catalogue instead
+        return ids[: q.k], vals[: q.k]
 
     def for_history(self, item_ids: Sequence[str], q: Query) -> dict[str, Any]:
         rt = self.runtime
@@ -180,10 +213,7 @@ class Service:
         if idx.size == 0:
             return self._fallback(rt, served, q, user_id=None)
         hist = idx.astype(np.int32)
-        scores = np.array(served.score_one(hist, -1), dtype=np.float32, copy=True)
-        if q.exclude_seen:
-            scores[hist] = -np.inf
-        ids, vals = top_row(self._mask(rt, scores, q), q.k)
+        ids, vals = self.rank(rt, q, served.score_one(hist, -1), hist)
         return self._response(rt, served, q, "history", ids, vals, None)
 
     def _mask(self, rt: Runtime, scores: np.ndarray, q: Query) -> np.ndarray:
@@ -262,11 +292,9 @@ class Service:
                 mus = [rt.users.model_user(int(u), served.model.n_users) for u in chunk]
                 scores = served.score(stack(hists, mus))
                 for row, u, hist in zip(scores, chunk, hists, strict=True):
-                    row = np.array(row, dtype=np.float32, copy=True)
-                    row[hist] = -np.inf
-                    ids, vals = top_row(row, TOP_N)
-                    entry = Entry(int(hist.size), ids.astype(np.int32), vals, ids.size < TOP_N)
-                    rt.cache.put((served.slot, int(u), True), entry)
+                    masked = np.array(row, dtype=np.float32, copy=True)
+                    masked[hist] = -np.inf
+                    rt.cache.put((served.slot, int(u), True), cache_entry(masked, int(hist.size)))
                     done += 1
         self.warmed = done
         log.info("serve: cache warmed with %d lists in %.1fs", done, time.perf_counter() - t0)

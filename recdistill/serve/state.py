@@ -19,7 +19,6 @@ runtime and replaces one reference.
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import threading
 import time
@@ -163,13 +162,7 @@ class Runtime:
 
 def data_key(run: RunFolder) -> str:
     """Identifies the run's data (id maps and split): same key, same user histories."""
-    h = hashlib.sha256()
-    for part in ("dataset.json", "train.npz", "valid.npz", "test.npz"):
-        f = run.path / "data" / part
-        if f.exists():
-            h.update(part.encode())
-            h.update(f.read_bytes())
-    return h.hexdigest()[:16]
+    return run.data_key()
 
 
 def base_users(run: RunFolder) -> Users:

@@ -32,6 +32,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 
 from recdistill.errors import UserError
+from recdistill.runfolder import RunFolder
 
 log = logging.getLogger("recdistill.serve")
 
@@ -94,7 +95,7 @@ def _stored(row: Event) -> StoredEvent:
 
 
 def default_url(run_dir: Path) -> str:
-    return f"sqlite:///{(run_dir / 'events.db').resolve()}"
+    return f"sqlite:///{RunFolder(run_dir).events_db.resolve()}"
 
 
 def safe_url(url: str) -> str:

@@ -159,6 +159,51 @@ class _Progress:
         )
 
 
+@dataclass
+class _Fit:
+    """One call of :meth:`TrainSession.fit`: what it was given and where it stands."""
+
+    trainer: EpochTrainer
+    wrapped: nn.Module  # the network as the batches see it (DDP-wrapped when distributed)
+    scaler: torch.amp.GradScaler | None
+    fingerprint: str
+    validate: Callable[[], dict[str, float]] | None
+    epochs: int
+    patience: int
+    metric: str | None
+    early: bool
+    state: _Progress
+    resumed_from: int
+
+
+@dataclass
+class _Bars:
+    """The two progress bars of a fit: epochs (with the best value), and batches."""
+
+    bars: Any
+    outer: Any
+    inner: Any
+
+    @staticmethod
+    def start(name: str, epochs: int, done: int) -> _Bars:
+        bars = make_progress()
+        bars.start()
+        outer = bars.add_task(f"{name} epochs", total=epochs, rate="")
+        bars.update(outer, completed=done)
+        inner = bars.add_task(f"{name} batches", total=None, rate="")
+        return _Bars(bars, outer, inner)
+
+    def new_epoch(self, ctx: EpochContext, description: str) -> None:
+        self.bars.reset(self.inner, description=description)
+        ctx._progress, ctx._task = self.bars, self.inner
+
+    def epoch_done(self, epoch: int, rate: str) -> None:
+        self.bars.update(self.outer, completed=epoch, rate=rate)
+
+    def stop(self) -> None:
+        self.bars.stop()
+
+
 class TrainSession:
     """Run context for one model's training; see the module docstring.
 
@@ -223,75 +268,97 @@ class TrainSession:
             patience: stop after this many epochs without a better validation
                 value (None or 0: never stop early; the best epoch is still kept).
         """
-        opts = self.options
+        run = self._begin(trainer, validate, epochs, patience)
+        bars = _Bars.start(self.name, epochs, run.state.epoch) if self._show() else None
+        try:
+            while run.state.epoch < epochs and not run.state.done:
+                self._epoch(run, bars)
+        finally:
+            if bars is not None:
+                bars.stop()
+        state, net = run.state, trainer.module
+        if state.best_state is not None:
+            net.load_state_dict(state.best_state)
+        net.eval()
+        trainer.finalize()
+        stopped = run.early and len(state.records) < epochs
+        report = self._report(state, run.metric, run.resumed_from, stopped)
+        if self.options.out_dir is not None and dist.is_main():
+            _write_json(self.options.out_dir / TRAIN_LOG, report.as_dict())
+        return report
+
+    def _show(self) -> bool:
+        return self.options.progress and dist.is_main()
+
+    def _begin(
+        self,
+        trainer: EpochTrainer,
+        validate: Callable[[], dict[str, float]] | None,
+        epochs: int,
+        patience: int | None,
+    ) -> _Fit:
+        """Wrap the network (DDP), make the gradient scaler, resume from a checkpoint."""
         net = trainer.module
         wrapped: nn.Module = net
         if self.world > 1:
             ids = [self.device.index] if self.device.type == "cuda" else None
             wrapped = nn.parallel.DistributedDataParallel(net, device_ids=ids)
         scaler = torch.amp.GradScaler("cuda") if self.precision.scale_loss else None
-        fingerprint = f"{trainer.fingerprint()}|world={self.world}|seed={opts.seed}"
+        fingerprint = f"{trainer.fingerprint()}|world={self.world}|seed={self.options.seed}"
         state = self._resume(trainer, scaler, fingerprint)
-        resumed_from = state.epoch
-        metric = opts.select_metric if validate is not None else None
-        early = bool(patience) and validate is not None
+        return _Fit(
+            trainer=trainer,
+            wrapped=wrapped,
+            scaler=scaler,
+            fingerprint=fingerprint,
+            validate=validate,
+            epochs=epochs,
+            patience=patience or 0,
+            metric=self.options.select_metric if validate is not None else None,
+            early=bool(patience) and validate is not None,
+            state=state,
+            resumed_from=state.epoch,
+        )
 
-        bars = make_progress() if opts.progress and dist.is_main() else None
-        outer = inner = None
+    def _epoch(self, run: _Fit, bars: _Bars | None) -> None:
+        """One epoch: train, validate (early stopping, best weights), log, checkpoint."""
+        opts, state, trainer = self.options, run.state, run.trainer
+        net = trainer.module
+        seed_torch(derive_seed(opts.seed, state.epoch, self.rank))
+        net.train()
+        ctx = EpochContext(
+            state.epoch,
+            opts.seed,
+            self.rank,
+            self.world,
+            self.device,
+            self.precision,
+            run.wrapped,
+            run.scaler,
+        )
         if bars is not None:
-            bars.start()
-            outer = bars.add_task(f"{self.name} epochs", total=epochs, rate="")
-            bars.update(outer, completed=state.epoch)
-            inner = bars.add_task(f"{self.name} batches", total=None, rate="")
-        try:
-            while state.epoch < epochs and not state.done:
-                seed_torch(derive_seed(opts.seed, state.epoch, self.rank))
-                net.train()
-                ctx = EpochContext(
-                    state.epoch,
-                    opts.seed,
-                    self.rank,
-                    self.world,
-                    self.device,
-                    self.precision,
-                    wrapped,
-                    scaler,
-                )
-                if bars is not None and inner is not None:
-                    bars.reset(inner, description=f"{self.name} epoch {state.epoch + 1}")
-                    ctx._progress, ctx._task = bars, inner
-                record = self._train_epoch(trainer, ctx)
-                net.eval()
-                state.epoch += 1
-                with trainer.evaluation_weights():
-                    decision = self._validate(validate, state.best_value)
-                    if decision["improved"]:
-                        state.improve(decision["value"], net)
-                    else:
-                        state.stale += 1
-                trainer.on_validation(decision["value"])
-                if validate is not None:
-                    record["val"] = decision["val"]
-                    record["val_seconds"] = decision["seconds"]
-                state.records.append(record)
-                state.done = state.epoch >= epochs or (early and state.stale >= (patience or 0))
-                self._log_epoch(record, epochs, metric, state)
-                if bars is not None and outer is not None:
-                    best = f"best {metric} {state.best_value:.4f} @ {state.best_epoch}"
-                    bars.update(outer, completed=state.epoch, rate=best if metric else "")
-                self._save(trainer, scaler, fingerprint, state, metric, resumed_from)
-                dist.barrier()
-        finally:
-            if bars is not None:
-                bars.stop()
-        if state.best_state is not None:
-            net.load_state_dict(state.best_state)
+            bars.new_epoch(ctx, f"{self.name} epoch {state.epoch + 1}")
+        record = self._train_epoch(trainer, ctx)
         net.eval()
-        trainer.finalize()
-        report = self._report(state, metric, resumed_from, early and len(state.records) < epochs)
-        if opts.out_dir is not None and dist.is_main():
-            _write_json(opts.out_dir / TRAIN_LOG, report.as_dict())
-        return report
+        state.epoch += 1
+        with trainer.evaluation_weights():
+            decision = self._validate(run.validate, state.best_value)
+            if decision["improved"]:
+                state.improve(decision["value"], net)
+            else:
+                state.stale += 1
+        trainer.on_validation(decision["value"])
+        if run.validate is not None:
+            record["val"] = decision["val"]
+            record["val_seconds"] = decision["seconds"]
+        state.records.append(record)
+        state.done = state.epoch >= run.epochs or (run.early and state.stale >= run.patience)
+        self._log_epoch(record, run.epochs, run.metric, state)
+        if bars is not None:
+            best = f"best {run.metric} {state.best_value:.4f} @ {state.best_epoch}"
+            bars.epoch_done(state.epoch, best if run.metric else "")
+        self._save(trainer, run.scaler, run.fingerprint, state, run.metric, run.resumed_from)
+        dist.barrier()
 
     def _resume(
         self, trainer: EpochTrainer, scaler: torch.amp.GradScaler | None, fingerprint: str

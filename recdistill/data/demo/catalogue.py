@@ -175,74 +175,19 @@ def _allocate(total: int, shares: np.ndarray, capacity: np.ndarray) -> np.ndarra
 def build_catalogue(rng: np.random.Generator, n_items: int) -> Catalogue:
     """Draw a catalogue of exactly ``n_items`` items with unique titles.
 
+    Devices (with their model names and variants) and their accessories first,
+    then the plain leaves share what is left of ``n_items`` by their shares.
+
     Raises ``ValueError`` when ``n_items`` is below :data:`MIN_ITEMS` or above
     what the vocabulary can form.
     """
     if n_items < MIN_ITEMS:
         raise ValueError(f"n_items must be at least {MIN_ITEMS}, got {n_items}")
     b = _Builder(rng)
-    scale = n_items / FULL_ITEMS
     model_name: list[str] = []
     model_leaf: list[int] = []
-    taken: set[str] = set()
-
-    for dev_id, dev in enumerate(LEAVES):
-        if dev.kind != DEVICE:
-            continue
-        models = _model_names(rng, dev, max(2, round(dev.share * scale)), taken)
-        pop = zipf(len(models), ZIPF_MODELS)
-        first = len(model_name)
-        for m, (brand, name) in enumerate(models):
-            model_name.append(name)
-            model_leaf.append(dev_id)
-            variants = _combos(dev, dev.fmts[0]) if len(dev.fmts) == 1 else [
-                {**c, "_fmt": str(k)} for k, f in enumerate(dev.fmts) for c in _combos(dev, f)
-            ]
-            k = min(len(variants), 1 + int(rng.poisson(1.5)), 4)
-            chosen = rng.choice(len(variants), size=k, replace=False)
-            vw = zipf(k, 1.0)
-            for j, v in enumerate(chosen):
-                values = dict(variants[int(v)])
-                fmt = dev.fmts[int(values.pop("_fmt", "0"))]
-                values.update(model=name, brand=brand)
-                b.add(dev_id, fmt, values, float(pop[m] * vw[j] / vw.sum()), model=first + m)
-        for acc_id, acc in enumerate(LEAVES):
-            if acc.kind != ACCESSORY or acc.parent != dev.name:
-                continue
-            type_w = zipf(len(acc.fmts), 0.5)[rng.permutation(len(acc.fmts))]
-            for m, (brand, name) in enumerate(models):
-                keep = rng.random(len(acc.fmts)) < P_ACCESSORY_TYPE
-                keep[int(rng.integers(len(acc.fmts)))] = True
-                for t in np.flatnonzero(keep):
-                    fmt = acc.fmts[int(t)]
-                    variants = _combos(acc, fmt)
-                    k = min(len(variants), 1 + int(rng.poisson(0.6)), 3)
-                    for v in rng.choice(len(variants), size=k, replace=False):
-                        values = {**variants[int(v)], "model": name, "brand": brand}
-                        w = float(pop[m] * type_w[t] / k)
-                        b.add(acc_id, fmt, values, w, model=first + m)
-
-    plain = [i for i, leaf in enumerate(LEAVES) if leaf.kind not in (DEVICE, ACCESSORY)]
-    left = n_items - len(b.title)
-    if left < len(plain):
-        raise ValueError(f"n_items={n_items} is too small for the demo catalogue")
-    shares = np.array([LEAVES[i].share for i in plain])
-    capacity = np.array([_capacity(LEAVES[i]) for i in plain], dtype=np.int64)
-    targets = _allocate(left, shares, capacity)
-    for leaf_id, target in zip(plain, targets, strict=True):
-        leaf = LEAVES[leaf_id]
-        pool = [(fmt, c) for fmt in leaf.fmts for c in _combos(leaf, fmt)]
-        pop = zipf(int(target), ZIPF_ITEMS)
-        added = 0
-        for p in rng.permutation(len(pool)):
-            if added == target:
-                break
-            fmt, values = pool[int(p)]
-            if b.add(leaf_id, fmt, values, float(pop[added])):
-                added += 1
-        if added < target:  # only if another leaf already took some of these titles
-            raise ValueError(f"demo vocabulary: leaf {leaf.category!r} ran out of titles")
-
+    _add_devices(b, rng, n_items / FULL_ITEMS, model_name, model_leaf)
+    _add_plain_leaves(b, rng, n_items)
     n = len(b.title)
     if n != n_items:  # accessories alone overflowed the budget
         raise ValueError(f"n_items={n_items} is too small for the demo catalogue")
@@ -264,3 +209,85 @@ def build_catalogue(rng: np.random.Generator, n_items: int) -> Catalogue:
         model_name=model_name,
         model_leaf=np.asarray(model_leaf, dtype=np.int64),
     )
+
+
+def _add_devices(
+    b: _Builder,
+    rng: np.random.Generator,
+    scale: float,
+    model_name: list[str],
+    model_leaf: list[int],
+) -> None:
+    """Each device leaf's models (a few variants each), then its accessories per model."""
+    taken: set[str] = set()
+    for dev_id, dev in enumerate(LEAVES):
+        if dev.kind != DEVICE:
+            continue
+        models = _model_names(rng, dev, max(2, round(dev.share * scale)), taken)
+        pop = zipf(len(models), ZIPF_MODELS)
+        first = len(model_name)
+        for m, (brand, name) in enumerate(models):
+            model_name.append(name)
+            model_leaf.append(dev_id)
+            variants = _combos(dev, dev.fmts[0]) if len(dev.fmts) == 1 else [
+                {**c, "_fmt": str(k)} for k, f in enumerate(dev.fmts) for c in _combos(dev, f)
+            ]
+            k = min(len(variants), 1 + int(rng.poisson(1.5)), 4)
+            chosen = rng.choice(len(variants), size=k, replace=False)
+            vw = zipf(k, 1.0)
+            for j, v in enumerate(chosen):
+                values = dict(variants[int(v)])
+                fmt = dev.fmts[int(values.pop("_fmt", "0"))]
+                values.update(model=name, brand=brand)
+                b.add(dev_id, fmt, values, float(pop[m] * vw[j] / vw.sum()), model=first + m)
+        _add_accessories(b, rng, dev, models, pop, first)
+
+
+def _add_accessories(
+    b: _Builder,
+    rng: np.random.Generator,
+    dev: Leaf,
+    models: list[tuple[str, str]],
+    pop: np.ndarray,
+    first: int,
+) -> None:
+    """The accessories of device ``dev``: some types per model, a few variants each."""
+    for acc_id, acc in enumerate(LEAVES):
+        if acc.kind != ACCESSORY or acc.parent != dev.name:
+            continue
+        type_w = zipf(len(acc.fmts), 0.5)[rng.permutation(len(acc.fmts))]
+        for m, (brand, name) in enumerate(models):
+            keep = rng.random(len(acc.fmts)) < P_ACCESSORY_TYPE
+            keep[int(rng.integers(len(acc.fmts)))] = True
+            for t in np.flatnonzero(keep):
+                fmt = acc.fmts[int(t)]
+                variants = _combos(acc, fmt)
+                k = min(len(variants), 1 + int(rng.poisson(0.6)), 3)
+                for v in rng.choice(len(variants), size=k, replace=False):
+                    values = {**variants[int(v)], "model": name, "brand": brand}
+                    w = float(pop[m] * type_w[t] / k)
+                    b.add(acc_id, fmt, values, w, model=first + m)
+
+
+def _add_plain_leaves(b: _Builder, rng: np.random.Generator, n_items: int) -> None:
+    """The other leaves share the items left, by their shares and within their capacity."""
+    plain = [i for i, leaf in enumerate(LEAVES) if leaf.kind not in (DEVICE, ACCESSORY)]
+    left = n_items - len(b.title)
+    if left < len(plain):
+        raise ValueError(f"n_items={n_items} is too small for the demo catalogue")
+    shares = np.array([LEAVES[i].share for i in plain])
+    capacity = np.array([_capacity(LEAVES[i]) for i in plain], dtype=np.int64)
+    targets = _allocate(left, shares, capacity)
+    for leaf_id, target in zip(plain, targets, strict=True):
+        leaf = LEAVES[leaf_id]
+        pool = [(fmt, c) for fmt in leaf.fmts for c in _combos(leaf, fmt)]
+        pop = zipf(int(target), ZIPF_ITEMS)
+        added = 0
+        for p in rng.permutation(len(pool)):
+            if added == target:
+                break
+            fmt, values = pool[int(p)]
+            if b.add(leaf_id, fmt, values, float(pop[added])):
+                added += 1
+        if added < target:  # only if another leaf already took some of these titles
+            raise ValueError(f"demo vocabulary: leaf {leaf.category!r} ran out of titles")

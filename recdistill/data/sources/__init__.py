@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from recdistill.config import InteractionsSource, ItemsSource
+from recdistill.data.config import InteractionsSource, ItemsSource
 from recdistill.data.sources import amazon, atomic, movielens, sql, table
 from recdistill.data.sources.catalogue import Catalogue, assemble_items
 from recdistill.data.types import RawInteractions, RawItems

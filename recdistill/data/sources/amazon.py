@@ -30,7 +30,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.json as pajson
 
-from recdistill.config import InteractionsSource, ItemsSource
+from recdistill.data.config import InteractionsSource, ItemsSource
 from recdistill.data.sources.catalogue import Catalogue
 from recdistill.data.sources.common import (
     Locate,

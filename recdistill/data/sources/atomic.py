@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pyarrow as pa
 
-from recdistill.config import InteractionsSource, ItemsSource
+from recdistill.data.config import InteractionsSource, ItemsSource
 from recdistill.data.sources.catalogue import Catalogue
 from recdistill.data.sources.common import find_column, raw_interactions, read_bytes
 from recdistill.data.sources.delimited import header_fields, read_delimited

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from recdistill.config import ItemsSource
+from recdistill.data.config import ItemsSource
 from recdistill.data.sources.common import (
     Locate,
     find_column,

@@ -24,7 +24,7 @@ from pathlib import Path
 import pandas as pd
 import pyarrow as pa
 
-from recdistill.config import InteractionsSource, ItemsSource
+from recdistill.data.config import InteractionsSource, ItemsSource
 from recdistill.data.sources.catalogue import Catalogue
 from recdistill.data.sources.common import raw_interactions, read_bytes
 from recdistill.data.sources.delimited import header_fields, read_delimited

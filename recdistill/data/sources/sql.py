@@ -21,7 +21,7 @@ from typing import Any
 
 import pandas as pd
 
-from recdistill.config import InteractionsSource, ItemsSource
+from recdistill.data.config import InteractionsSource, ItemsSource
 from recdistill.data.sources.catalogue import Catalogue
 from recdistill.data.sources.common import find_column, raw_interactions
 from recdistill.data.types import RawInteractions

@@ -1,0 +1,71 @@
+"""What every stage of a run shares: the config, the data views, the run context, the folder."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from recdistill.config import RunConfig
+from recdistill.data.types import Dataset
+from recdistill.data.views import Scorer, TrainData
+from recdistill.evaluate.protocol import EvalTask, evaluate
+from recdistill.runfolder import RunFolder
+from recdistill.split import Split
+from recdistill.train.options import FitOptions
+
+
+@dataclass
+class Stage:
+    """Everything a model stage needs: the data views, the tasks, the run context.
+
+    Attributes:
+        cfg: the run configuration.
+        ds: the loaded, cleaned dataset.
+        split: its train / validation / test parts.
+        options: the run context every model's ``fit`` receives.
+        run: the run folder the stage writes into.
+    """
+
+    cfg: RunConfig
+    ds: Dataset
+    split: Split
+    options: FitOptions
+    run: RunFolder
+
+    @property
+    def out(self) -> Path:
+        return self.run.path
+
+    @property
+    def train(self) -> TrainData:
+        return TrainData(self.split.train, self.ds.item_text, self.ds.item_category)
+
+    @property
+    def train_valid(self) -> TrainData:
+        return TrainData(self.split.train_valid, self.ds.item_text, self.ds.item_category)
+
+    @property
+    def valid_task(self) -> EvalTask:
+        return EvalTask(self.split.train, self.split.valid, "valid")
+
+    @property
+    def test_task(self) -> EvalTask:
+        return EvalTask(self.split.train_valid, self.split.test, "test")
+
+    def validator(self) -> Callable[[Scorer], dict[str, float]]:
+        """The validation callable iterative models use for early stopping."""
+        ev = self.cfg.evaluation
+        task = self.valid_task
+
+        def validate(model: Scorer) -> dict[str, float]:
+            return evaluate(model, task, ev.k, mask_seen=ev.mask_seen, batch_size=ev.batch_size)
+
+        return validate
+
+    def test(self, model: Scorer) -> dict[str, float]:
+        """Full-ranking metrics on the test split (histories: train + validation)."""
+        ev = self.cfg.evaluation
+        return evaluate(
+            model, self.test_task, ev.k, mask_seen=ev.mask_seen, batch_size=ev.batch_size
+        )

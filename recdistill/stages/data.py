@@ -1,0 +1,59 @@
+"""The data stage: load and clean the configured sources, split, save to the run folder."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from recdistill.config import RunConfig, dump_config
+from recdistill.data.load import load_dataset
+from recdistill.data.types import Dataset
+from recdistill.errors import ConfigError
+from recdistill.runfolder import RunFolder
+from recdistill.split import Split, make_split
+from recdistill.stages.context import Stage
+from recdistill.train import dist
+from recdistill.train.options import FitOptions
+
+log = logging.getLogger("recdistill")
+
+
+def load_and_split(cfg: RunConfig) -> tuple[Dataset, Split]:
+    """The cleaned dataset and its split (``ConfigError`` when a part would be empty)."""
+    ds = load_dataset(cfg.data)
+    split = make_split(ds.interactions, cfg.split)
+    log.info("%s", split.describe())
+    if len(split.valid) == 0 or len(split.test) == 0:
+        raise ConfigError(
+            "split: validation or test is empty; the data needs users with at least 3 events "
+            "(leave_last_out) or events on both sides of the cuts (temporal)"
+        )
+    return ds, split
+
+
+def prepare(cfg: RunConfig, run: RunFolder) -> Stage:
+    """Load, clean and split; rank 0 saves the config and the data to the run folder."""
+    ds, split = load_and_split(cfg)
+    if dist.is_main():
+        run.write_config(dump_config(cfg))
+        run.save_data(ds, split)
+    options = FitOptions(seed=cfg.seed, device=cfg.device, threads=cfg.threads, out_dir=run.path)
+    return Stage(cfg, ds, split, options, run)
+
+
+def summary(ds: Dataset, split: Split, n_sample: int = 5) -> dict[str, Any]:
+    """The ``dataset`` section of ``metrics.json``."""
+    evaluated = split.test.users_present()
+    sample = ds.users.originals(evaluated[:n_sample])
+    return {
+        "name": ds.name,
+        "users": ds.n_users,
+        "items": ds.n_items,
+        "interactions": len(ds.interactions),
+        "split": split.method,
+        "train": len(split.train),
+        "valid": len(split.valid),
+        "test": len(split.test),
+        "sample_users": sample,
+        "log": ds.log + split.log,
+    }

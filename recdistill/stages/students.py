@@ -1,0 +1,191 @@
+"""The student stage: scratch and distilled students, each tested like every model.
+
+For each student architecture (``distill.students``) the stage trains
+
+- ``NAME-scratch``: the student on the ground truth alone (``kd: null``);
+- ``NAME-RECIPE``: the same student distilled with each recipe
+  (``distill.recipes``; ``kd`` is the ``+``-joined method names),
+- ``...-int8`` / ``...-float16``: each of those served from fewer bits
+  (``distill.quantize``, for students whose kind supports it),
+
+all with early stopping on validation NDCG@10 and the test scored once. The
+teacher's outputs come from an on-disk cache built once (``teacher_outputs:
+cache``, all ranks under torchrun) or from the teacher run on every student
+batch (``online``). A student must be a distillable kind (its trainer offers
+its positions and per-position loss); any other is refused before training.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+from recdistill.config import DistillConfig
+from recdistill.distill import Distillation, TeacherCache, build_teacher_cache
+from recdistill.distill.mixer import KDMixerConfig, parse_recipe
+from recdistill.errors import ConfigError
+from recdistill.models import MODELS
+from recdistill.models._seqmodel import SequentialModel
+from recdistill.models.base import Recommender
+from recdistill.specs import SpecBase, model_spec
+from recdistill.stages.context import Stage
+from recdistill.stages.evaluation import fit_select_test, test_and_save
+
+log = logging.getLogger("recdistill")
+
+
+def default_students() -> list[SpecBase]:
+    """A history-pooled two-tower student, d=32: no language model and no transformer at
+    serving time, a few % of the default teacher's bytes, tens of microseconds per request.
+
+    The benchmarks (docs/BENCHMARKS.md, "Distillation") found it as good as or
+    better than the small ID-only SASRec at the same size, and much faster to serve.
+    """
+    return [
+        model_spec(
+            "twotower", name="student", params={"d_model": 32, "epochs": 100, "patience": 10}
+        )
+    ]
+
+
+def default_recipes() -> dict[str, KDMixerConfig]:
+    """The default distillation: listwise KL on the teacher's cached top-M, alpha 0.5 (the
+    method that helped most across students and datasets in docs/BENCHMARKS.md)."""
+    return {"listwise": parse_recipe({"methods": {"listwise": {}}, "alpha": 0.5})}
+
+
+def distillable_kinds() -> list[str]:
+    return sorted(k for k, cls in MODELS.items() if cls.distillable)
+
+
+def resolve(cfg: DistillConfig) -> tuple[list[SpecBase], dict[str, KDMixerConfig]]:
+    """The configured (or default) students and recipes, checked before anything trains."""
+    students = cfg.students if cfg.students is not None else default_students()
+    recipes = cfg.recipes if cfg.recipes is not None else default_recipes()
+    if not students:
+        raise ConfigError("distill.students: empty list (use distill: null for no students)")
+    for i, spec in enumerate(students):
+        if recipes and not MODELS[spec.kind].distillable:
+            raise ConfigError(
+                f"distill.students.{i}: kind '{spec.kind}' cannot be distilled (it does not "
+                f"train in the epoch loop; distillable kinds: {', '.join(distillable_kinds())})"
+            )
+    return students, recipes
+
+
+def _sequential(teacher: Recommender) -> SequentialModel:
+    if not isinstance(teacher, SequentialModel):
+        raise ConfigError(
+            f"distill: the teacher '{teacher.kind}' is not a sequential model; "
+            "distillation needs a sasrec teacher"
+        )
+    return teacher
+
+
+def teacher_outputs(
+    stage: Stage, cfg: DistillConfig, teacher: Recommender, folder: Path | None = None
+) -> TeacherCache | None:
+    """The teacher's cached outputs (every rank takes part), or None for ``online``.
+
+    ``folder``: where the store lives (default ``OUT/cache/teacher_outputs``).
+    """
+    if cfg.teacher_outputs == "online":
+        return None
+    seq = _sequential(teacher)
+    _, recipes = resolve(cfg)
+    if not recipes:  # scratch students only: nothing to cache
+        return None
+    need = max(r.teacher_top_needed() for r in recipes.values())
+    return build_teacher_cache(
+        seq,
+        stage.train,
+        folder if folder is not None else stage.run.cache_dir("teacher_outputs"),
+        m=max(cfg.top_m, need),
+        memory_mb=cfg.cache_memory_mb,
+        progress=stage.options.progress,
+    )
+
+
+def run(
+    stage: Stage,
+    cfg: DistillConfig,
+    teacher: Recommender,
+    teacher_name: str,
+    cache: TeacherCache | None,
+    taken: set[str],
+) -> dict[str, dict[str, Any]]:
+    """Train, test and save every scratch and distilled student (rank 0 alone)."""
+    seq = _sequential(teacher)
+    students, recipes = resolve(cfg)
+    results: dict[str, dict[str, Any]] = {}
+    for spec in students:
+        base = spec.label
+        runs: list[tuple[str, str | None, KDMixerConfig | None]] = []
+        if cfg.scratch:
+            runs.append((f"{base}-scratch", None, None))
+        runs += [(f"{base}-{r}", r, recipes[r]) for r in recipes]
+        for name, recipe_name, recipe in runs:
+            if name in taken or name in results:
+                raise ConfigError(f"duplicate model name '{name}'; rename the student or recipe")
+            st = stage
+            if recipe is not None:
+                handle = Distillation(recipe, seq, cache, top_m=cfg.top_m)
+                st = replace(stage, options=replace(stage.options, distill=handle))
+            model, entry = fit_select_test(
+                st, spec.model_copy(update={"name": name}), role="student", refit_default=False
+            )
+            if not entry:
+                continue
+            entry.update(_student_fields(cfg, base, teacher_name, recipe_name, recipe))
+            results[name] = entry
+            results.update(quantized_entries(stage, cfg, model, name, entry))
+    return results
+
+
+def _student_fields(
+    cfg: DistillConfig,
+    base: str,
+    teacher_name: str,
+    recipe_name: str | None,
+    recipe: KDMixerConfig | None,
+) -> dict[str, Any]:
+    """What a student's entry adds to a model's: its teacher, recipe and scratch twin."""
+    out: dict[str, Any] = {
+        "kd": recipe.kd_name if recipe is not None else None,
+        "student": base,
+        "teacher": teacher_name,
+    }
+    if recipe is not None:
+        out["recipe"] = {"name": recipe_name, **recipe.model_dump(mode="json")}
+        out["teacher_outputs"] = cfg.teacher_outputs
+        out["scratch"] = f"{base}-scratch" if cfg.scratch else None
+    return out
+
+
+def quantized_entries(
+    stage: Stage, cfg: DistillConfig, model: Recommender, name: str, entry: dict[str, Any]
+) -> dict[str, dict[str, Any]]:
+    """``NAME-int8`` / ``NAME-float16``: the fitted student served from fewer bits, tested."""
+    if not cfg.quantize:
+        return {}
+    out: dict[str, dict[str, Any]] = {}
+    for precision in cfg.quantize:
+        if precision not in model.quantizations:
+            log.info(
+                "%s: a %s student is not served in %s; kept as is", name, model.kind, precision
+            )
+            continue
+        qname = f"{name}-{precision}"
+        keep = ("role", "kind", "kd", "student", "teacher", "recipe", "teacher_outputs", "scratch")
+        shared: dict[str, Any] = {k: entry[k] for k in keep if k in entry}
+        out[qname] = {
+            **shared,
+            **test_and_save(stage, model.quantized(precision), qname, "student"),
+            "precision": precision,
+            "quantized_from": name,
+            "train_seconds": entry["train_seconds"],
+            "val_metrics": entry["val_metrics"],
+        }
+    return out
