@@ -51,9 +51,18 @@ def run(
     set_: Annotated[
         list[str] | None, typer.Option("--set", help="Override a config key: key.sub=value")
     ] = None,
+    budget: Annotated[
+        str | None,
+        typer.Option(
+            "--budget",
+            help="Wall-clock budget of the run: 20m (the default), 90s, 1.5h, or none "
+            "(train to convergence).",
+        ),
+    ] = None,
 ) -> None:
     """Run the whole pipeline as configured and write OUT/metrics.json."""
-    _run_config(config, out, set_ or [])
+    extra = [f"budget={budget}"] if budget is not None else []
+    _run_config(config, out, [*(set_ or []), *extra])
 
 
 def _run_config(config: Path, out: Path, overrides: list[str]) -> Path:

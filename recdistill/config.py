@@ -23,6 +23,7 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, Field, ValidationError
 
+from recdistill.budget import parse_budget
 from recdistill.data.config import (
     CleanConfig,
     DataConfig,
@@ -133,9 +134,28 @@ class RunConfig(Strict):
     serve: ServeConfig = Field(
         default_factory=ServeConfig, description="Serving settings (the API token)."
     )
+    budget: str | float | None = Field(
+        "20m",
+        description="Wall-clock budget of the whole run: a duration (20m, 90s, 1.5h; a number "
+        "is seconds) split across the stages, or none (train to convergence with early "
+        "stopping). `recdistill run --budget` sets it.",
+    )
     seed: int = Field(0, description="Seed for every model (and the random split's default).")
     device: str = Field("auto", description="auto (CUDA when present) | cpu | cuda[:N]")
+    precision: Literal["auto", "bf16", "fp32"] = Field(
+        "auto",
+        description="Training matmuls: auto (bfloat16 autocast on GPUs and on CPUs with "
+        "native bf16, float32 elsewhere) | bf16 | fp32 (autocast off). Weights, optimizer "
+        "and loss stay float32.",
+    )
     threads: int | None = Field(None, description="CPU threads for numeric work (default: all).")
+
+
+def _check_budget(cfg: RunConfig, source: str) -> None:
+    try:
+        parse_budget(cfg.budget)
+    except ConfigError as exc:
+        raise ConfigError(f"{source}: field 'budget': {exc}") from None
 
 
 def _set_dotted(tree: dict[str, Any], dotted: str, value: Any) -> None:
@@ -229,6 +249,7 @@ def parse_config(tree: dict[str, Any], source: str, base: Path | None = None) ->
         cfg = RunConfig.model_validate(tree)
     except ValidationError as exc:
         raise ConfigError(format_validation_error(exc, source)) from None
+    _check_budget(cfg, source)
     inter = cfg.data.interactions
     if inter.format != "sql":
         inter.path = resolve_path(inter.path, base)

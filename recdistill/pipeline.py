@@ -12,20 +12,19 @@ students and the baselines, evaluates, and writes artifacts.
 from __future__ import annotations
 
 import logging
-import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+from recdistill.budget import Plan
 from recdistill.config import DistillConfig, RunConfig, apply_overrides, parse_config
 from recdistill.errors import UserError
 from recdistill.report.console import print_ratios, print_table
 from recdistill.report.ratios import distillation_rows
 from recdistill.runfolder import RunFolder
 from recdistill.stages import baselines, data, evaluation, students, teacher
-from recdistill.stages.context import Stage
+from recdistill.stages.context import Stage, run_options
 from recdistill.train import dist
-from recdistill.train.options import FitOptions
 
 log = logging.getLogger("recdistill")
 
@@ -37,10 +36,11 @@ class RunResult:
 
 
 def run_pipeline(cfg: RunConfig, out: Path) -> RunResult:
-    """Run every configured stage and write ``out/metrics.json`` and the report."""
+    """Run every configured stage within the budget; write ``metrics.json`` and the report."""
     dist.init_from_env()
-    t_start = time.perf_counter()
-    stage = data.prepare(cfg, RunFolder.create(out))
+    plan = Plan.start(cfg.budget)
+    stage = data.prepare(cfg, RunFolder.create(out), plan)
+    plan.lay_out(planned_stages(cfg))
     model, models = teacher.run(stage)
     kd = cfg.distill if model is not None else None
     if cfg.distill is not None and model is None:
@@ -54,18 +54,36 @@ def run_pipeline(cfg: RunConfig, out: Path) -> RunResult:
         with dist.local():  # rank 0 trains the small students alone
             models.update(students.run(stage, kd, model, teacher_name, cache, set(models)))
     models.update(baselines.run(stage, set(models)))
-    doc = evaluation.metrics_document(stage, models, time.perf_counter() - t_start)
-    metrics = finish(stage.run, doc)
+    metrics = finish(stage, evaluation.metrics_document(stage, models, plan.elapsed()))
     dist.barrier()
     return RunResult(out, metrics)
 
 
-def finish(run: RunFolder, doc: dict[str, Any]) -> dict[str, Any]:
-    """Write ``metrics.json``, print the tables, render the report; the document written."""
-    metrics = run.write_metrics(doc)
-    print_table(metrics)
-    print_ratios(metrics["distillation"], k=metrics["k"][0])
-    log.info("report: %s", run.write_report())
+def planned_stages(cfg: RunConfig) -> list[str]:
+    """The stages a run will go through, in order (what the budget is split across)."""
+    names = []
+    if cfg.teacher is not None:
+        names.append("teacher")
+        if cfg.distill is not None:
+            names += ["teacher_cache", "students"]
+    if cfg.baselines is None or cfg.baselines:
+        names.append("baselines")
+    return [*names, "report"]
+
+
+def finish(stage: Stage, doc: dict[str, Any]) -> dict[str, Any]:
+    """Write ``metrics.json``, print the tables, render the report; the document written.
+
+    ``metrics.json`` is written again after the report, with the final times.
+    """
+    run, plan = stage.run, stage.plan
+    with plan.stage("report"):
+        metrics = run.write_metrics(doc)
+        print_table(metrics)
+        print_ratios(metrics["distillation"], k=metrics["k"][0])
+        log.info("report: %s", run.write_report())
+    metrics = run.write_metrics({**metrics, "seconds": plan.elapsed(), "budget": plan.as_dict()})
+    log.info("%s", plan.summary())
     return metrics
 
 
@@ -101,7 +119,7 @@ def distill_run(
     model = run.model(teacher_name)
     ds, split = run.dataset_and_split()
     target = RunFolder.create(out) if out is not None else run
-    options = FitOptions(seed=cfg.seed, device=cfg.device, threads=cfg.threads, out_dir=target.path)
+    options = run_options(cfg, target.path)
     stage = Stage(cfg, ds, split, options, target)
     cache = students.teacher_outputs(stage, kd, model, run.cache_dir("teacher_outputs"))
     if not dist.is_main():
@@ -114,6 +132,6 @@ def distill_run(
         doc = dict(run.metrics)
         doc["models"] = {**models, **entries}
         doc["distillation"] = distillation_rows(doc["models"], k=sorted(doc.get("k", [10]))[0])
-        finish(run, doc)
+        finish(replace(stage, run=run), doc)
     dist.barrier()
     return entries

@@ -20,6 +20,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / "recdistill"
 ALLOWED: dict[str, set[str]] = {
     "errors": set(),
     "progress": set(),
+    "budget": {"errors"},
     "data": {"errors", "progress"},
     "split": {"data", "errors"},
     "text": {"errors", "progress"},
@@ -27,16 +28,16 @@ ALLOWED: dict[str, set[str]] = {
     "models": {"data", "errors", "progress", "text", "train"},
     "specs": {"errors", "models"},
     "distill": {"data", "errors", "progress", "train", "models"},
-    "config": {"data", "split", "errors", "specs", "distill"},
+    "config": {"budget", "data", "split", "errors", "specs", "distill"},
     "evaluate": {"data", "errors", "progress", "models", "config", "specs"},
     "report": set(),
     "runfolder": {"data", "split", "errors", "models", "train", "report"},
     "serve": {"data", "errors", "models", "runfolder"},
     "stages": {
-        "config", "data", "distill", "errors", "evaluate", "models", "progress", "report",
+        "budget", "config", "data", "distill", "errors", "evaluate", "models", "progress", "report",
         "runfolder", "specs", "split", "train",
     },
-    "pipeline": {"config", "errors", "report", "runfolder", "stages", "train"},
+    "pipeline": {"budget", "config", "errors", "report", "runfolder", "stages", "train"},
     "demo": {"config", "data", "pipeline", "specs", "stages"},
     "config_docs": {"config", "distill", "models", "specs"},
     "cli": {

@@ -20,8 +20,10 @@ from recdistill.models import sasrec as sasrec_module
 from recdistill.models._sequences import IGNORE, make_windows, pack
 from recdistill.models.base import mask_scores, top_k
 
-OPTS = FitOptions(seed=0, threads=1, progress=False)
+OPTS = FitOptions(seed=0, threads=1, progress=False, precision="fp32")  # bf16: test_train
 TEACHER: dict[str, Any] = {
+    "lr_schedule": "constant",  # the planted-pattern thresholds assume a flat rate
+    "warmup": 0.0,
     "d_model": 32,
     "n_heads": 2,
     "n_layers": 1,

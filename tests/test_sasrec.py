@@ -18,8 +18,10 @@ from recdistill.errors import ConfigError
 from recdistill.models import FitOptions, Histories, SASRec, TrainData, build_model, load_model
 from recdistill.models import sasrec as sasrec_module
 
-OPTS = FitOptions(seed=0, threads=1, progress=False)
+OPTS = FitOptions(seed=0, threads=1, progress=False, precision="fp32")  # bf16: test_train
 SMALL: dict[str, Any] = {
+    "lr_schedule": "constant",  # the planted-pattern thresholds assume a flat rate
+    "warmup": 0.0,
     "d_model": 32,
     "n_heads": 2,
     "n_layers": 1,

@@ -7,12 +7,15 @@ require the same final weights as an uninterrupted run with the same seed.
 
 from __future__ import annotations
 
+import itertools
 import json
+import math
 import os
 import signal
 import subprocess
 import sys
 import textwrap
+import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -384,13 +387,94 @@ def test_history_batch_takes_the_last_items() -> None:
 def test_device_selection_and_threads() -> None:
     from recdistill.errors import ConfigError
     from recdistill.train import Precision, default_threads, select_device
+    from recdistill.train.device import cpu_bf16
 
     assert select_device("cpu").type == "cpu"
     assert select_device("auto").type == ("cuda" if torch.cuda.is_available() else "cpu")
-    assert Precision.for_device(torch.device("cpu")).dtype is None  # float32 on CPU
+    cpu = torch.device("cpu")
+    assert Precision.for_device(cpu, "fp32").dtype is None
+    assert Precision.for_device(cpu, "auto").dtype == (torch.bfloat16 if cpu_bf16() else None)
     if not torch.cuda.is_available():
         with pytest.raises(ConfigError, match="CUDA is not available"):
             select_device("cuda")
     with pytest.raises(ConfigError, match="expected auto"):
         select_device("tpu")
     assert 1 <= default_threads() <= (os.cpu_count() or 1)
+
+
+def test_bf16_falls_back_to_float32_where_unsupported(monkeypatch: pytest.MonkeyPatch) -> None:
+    from recdistill.errors import ConfigError
+    from recdistill.train import Precision
+    from recdistill.train import device as device_module
+
+    cpu = torch.device("cpu")
+    monkeypatch.setattr(device_module, "cpu_bf16", lambda: False)
+    for asked in ("auto", "bf16"):
+        assert Precision.for_device(cpu, asked).dtype is None
+    monkeypatch.setattr(device_module, "cpu_bf16", lambda: True)
+    assert Precision.for_device(cpu, "bf16").dtype == torch.bfloat16
+    assert Precision.for_device(cpu, "bf16").name == "bfloat16"
+    with pytest.raises(ConfigError, match="expected auto, bf16 or fp32"):
+        Precision.for_device(cpu, "fp8")
+
+
+# -- schedule and time budget -----------------------------------------------------------
+
+
+def test_schedule_warms_up_then_reaches_its_floor_at_the_planned_step() -> None:
+    from recdistill.train.schedule import Schedule
+
+    s = Schedule("cosine", total=200, warmup=0.1, floor=0.05)
+    factors = [s.factor(i) for i in range(201)]
+    assert factors[0] == pytest.approx(1 / 20) and factors[19] == pytest.approx(1.0)
+    assert max(factors) == pytest.approx(1.0)
+    assert all(a >= b for a, b in itertools.pairwise(factors[20:]))  # decays
+    assert factors[200] == pytest.approx(0.05) and factors[199] > 0.05
+    flat = Schedule("constant", total=50, warmup=0.0, floor=0.05)
+    assert {flat.factor(i) for i in range(60)} == {1.0}
+
+
+class SlowToyTrainer(ToyTrainer):
+    """A trainer whose steps take a known time (so a budget's plan is predictable)."""
+
+    lr_schedule, warmup, lr_floor = "cosine", 0.1, 0.05
+
+    def __init__(self, net: nn.Module, rates: list[float]) -> None:
+        super().__init__(net)
+        self.rates = rates
+
+    def batches(self, ctx: EpochContext) -> Sequence[Any]:
+        return [torch.ones(4, 4) for _ in range(30)]
+
+    def loss(self, module: nn.Module, batch: Any) -> tuple[torch.Tensor, int]:
+        time.sleep(0.01)
+        self.rates.append(self.optimizer.param_groups[0]["lr"])
+        return super().loss(module, batch)
+
+
+def test_a_budgeted_fit_plans_its_steps_and_anneals_to_the_floor_within_it() -> None:
+    rates: list[float] = []
+    net = nn.Linear(4, 3)
+    trainer = SlowToyTrainer(net, rates)
+    opts = FitOptions(threads=1, progress=False, deadline=time.monotonic() + 1.2)
+    with TrainSession(opts, name="slow") as session:
+        t0 = time.perf_counter()
+        report = session.fit(trainer, None, epochs=100, patience=None)
+        took = time.perf_counter() - t0
+    assert report.seconds_per_step is not None and report.seconds_per_step >= 0.01
+    assert report.planned_steps is not None and 20 <= report.planned_steps < 100 * 30
+    assert report.steps == report.planned_steps == len(rates)
+    assert took < 1.2 * 1.5  # inside the budget (plus one step's rounding)
+    peak = 0.1  # ToyTrainer's SGD rate
+    assert max(rates) == pytest.approx(peak, rel=0.01)  # (the plan is corrected after epoch 1)
+    assert rates[-1] == pytest.approx(peak * 0.05, rel=0.1)  # the floor at the last step
+    assert rates[0] < peak  # warm-up
+
+
+def test_without_a_budget_the_schedule_spans_the_epoch_cap() -> None:
+    rates: list[float] = []
+    trainer = SlowToyTrainer(nn.Linear(4, 3), rates)
+    with TrainSession(FitOptions(threads=1, progress=False), name="cap") as session:
+        report = session.fit(trainer, None, epochs=2, patience=None)
+    assert report.planned_steps == 60 and report.steps == 60
+    assert rates[-1] == pytest.approx(0.1 * (0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * 53 / 54))))

@@ -158,6 +158,7 @@ class KDTrainer(EpochTrainer):
             self.optimizer.add_param_group({"params": extra, "weight_decay": 0.0})
         self.max_grad_norm = base.max_grad_norm
         self.ema_decay = base.ema_decay
+        self.lr_schedule, self.warmup, self.lr_floor = base.lr_schedule, base.warmup, base.lr_floor
         counts = data.interactions.item_counts().astype(np.float32)
         self.popularity = torch.from_numpy(counts).to(base.device)
         self.epochs = base.epochs

@@ -4,14 +4,15 @@ A :data:`~recdistill.specs.ModelSpec` gives typed ``params`` and a ``grid``
 (``{param: [values]}``; dotted keys reach nested params such as
 ``cf.params.l2`` of a hybrid). Every combination is fitted on train and scored
 on validation; the best by ``select_metric`` wins. The test split is never
-looked at here.
+looked at here. With a deadline (a time budget), the fits share the time left
+equally.
 """
 
 from __future__ import annotations
 
 import logging
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from recdistill.config import EvalConfig
@@ -51,7 +52,7 @@ def select(
         params = config.model_dump(mode="json")
         model = spec.build(config)
         t0 = time.perf_counter()
-        model.fit(train, options)
+        model.fit(train, _share(options, len(candidates) - i + 1))
         seconds = time.perf_counter() - t0
         res = evaluate(
             model, valid, eval_cfg.k, mask_seen=eval_cfg.mask_seen, batch_size=eval_cfg.batch_size
@@ -77,6 +78,14 @@ def select(
     assert best is not None
     best.trials = trials
     return best
+
+
+def _share(options: FitOptions, fits_left: int) -> FitOptions:
+    """The options of the next fit: an equal share of the time left until the deadline."""
+    left = options.seconds_left()
+    if left is None:
+        return options
+    return replace(options, deadline=time.monotonic() + max(left, 0.0) / fits_left)
 
 
 def _short(params: dict[str, Any], grid: dict[str, list[Any]]) -> str:

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import time
 from abc import abstractmethod
 from dataclasses import replace
 from typing import ClassVar, Literal
@@ -87,6 +88,18 @@ class SeqTrainConfig(ModelConfig):
         "and the final model use the average.",
     )
     clip_grad: float | None = Field(1.0, description="Gradient norm clip (null: none).")
+    lr_schedule: Literal["cosine", "constant"] = Field(
+        "cosine",
+        description="cosine: linear warm-up, then a half cosine down to lr_floor at the last "
+        "planned step (the epoch cap, or what fits the time budget); constant: lr after the "
+        "warm-up.",
+    )
+    warmup: float = Field(
+        0.05, ge=0.0, lt=1.0, description="Share of the planned steps spent warming up."
+    )
+    lr_floor: float = Field(
+        0.05, ge=0.0, le=1.0, description="cosine: final learning rate as a share of lr."
+    )
 
 
 def digest(*arrays: np.ndarray, extra: str = "") -> str:
@@ -157,7 +170,9 @@ class SequentialModel(Recommender):
             opts, name = options, self.kind
             if n > 1:
                 out = options.out_dir / f"member{k}" if options.out_dir is not None else None
-                opts = replace(options, seed=options.seed + k, out_dir=out)
+                left = options.seconds_left()  # the members share what is left, in turn
+                deadline = None if left is None else time.monotonic() + left / (n - k)
+                opts = replace(options, seed=options.seed + k, out_dir=out, deadline=deadline)
                 name = f"{self.kind} {k + 1}/{n}"
             with TrainSession(opts, name=name) as session:
                 if k == 0:
@@ -291,6 +306,7 @@ class SeqTrainer(EpochTrainer):
         self.epochs = cfg.epochs
         self.max_grad_norm = cfg.clip_grad
         self.ema_decay = cfg.ema or None
+        self.lr_schedule, self.warmup, self.lr_floor = cfg.lr_schedule, cfg.warmup, cfg.lr_floor
         decay: list[nn.Parameter] = []
         plain: list[nn.Parameter] = []
         for name, p in net.named_parameters():

@@ -12,6 +12,10 @@ chunk it computes the logits, the loss, and at once the gradient
 matmuls. Only ``chunk x I`` floats exist at a time; backward just scales the
 stored gradients. Same numbers as ``F.cross_entropy`` (to float rounding),
 with label smoothing.
+
+Under autocast (bfloat16 on a CPU with native bf16, or a GPU) the three
+matmuls take the autocast dtype, with float32 accumulation inside them; the
+softmax, the loss and the gradients accumulated over chunks stay float32.
 """
 
 from __future__ import annotations
@@ -34,8 +38,10 @@ class _FusedSoftmaxCE(torch.autograd.Function):
         smoothing: float,
         chunk: int,
     ) -> torch.Tensor:
-        with torch.autocast(device_type=h.device.type, enabled=False):
-            return _FusedSoftmaxCE._forward(ctx, h, w, y, smoothing, chunk)
+        device = h.device.type
+        mm = torch.get_autocast_dtype(device) if torch.is_autocast_enabled(device) else None
+        with torch.autocast(device_type=device, enabled=False):
+            return _FusedSoftmaxCE._forward(ctx, h, w, y, smoothing, chunk, mm)
 
     @staticmethod
     def _forward(
@@ -45,17 +51,19 @@ class _FusedSoftmaxCE(torch.autograd.Function):
         y: torch.Tensor,
         smoothing: float,
         chunk: int,
+        mm: torch.dtype | None,
     ) -> torch.Tensor:
         n, n_items = h.shape[0], w.shape[0]
         hf, wf = h.float(), w.float()
+        hm, wm = (hf, wf) if mm is None else (h.to(mm), w.to(mm))  # matmul operands
         need_h, need_w = ctx.needs_input_grad[0], ctx.needs_input_grad[1]
         grad_h = torch.empty_like(hf) if need_h else None
         grad_w = torch.zeros_like(wf) if need_w else None
         total = hf.new_zeros(())
         scale = 1.0 / max(n, 1)
         for s in range(0, n, chunk):
-            hc, yc = hf[s : s + chunk], y[s : s + chunk]
-            logp = torch.log_softmax(hc @ wf.T, dim=1)  # c x I, one fused pass
+            hc, yc = hm[s : s + chunk], y[s : s + chunk]
+            logp = torch.log_softmax((hc @ wm.T).float(), dim=1)  # c x I, one fused pass
             nll = -logp.gather(1, yc[:, None])
             total += (1.0 - smoothing) * nll.sum()
             if smoothing:
@@ -66,10 +74,7 @@ class _FusedSoftmaxCE(torch.autograd.Function):
                 if smoothing:
                     g.sub_(smoothing / n_items)
                 g.scatter_add_(1, yc[:, None], torch.full_like(nll, -(1.0 - smoothing)))
-                if grad_h is not None:
-                    torch.mm(g, wf, out=grad_h[s : s + chunk])
-                if grad_w is not None:
-                    grad_w.addmm_(g.T, hc)
+                _accumulate(g, hc, wm, grad_h, grad_w, s, mm)
         if grad_h is not None:
             grad_h.mul_(scale)
         if grad_w is not None:
@@ -87,6 +92,29 @@ class _FusedSoftmaxCE(torch.autograd.Function):
         dh = (grad_h * grad_out).to(ctx.dtypes[0]) if ctx.needs_input_grad[0] else None
         dw = (grad_w * grad_out).to(ctx.dtypes[1]) if ctx.needs_input_grad[1] else None
         return dh, dw, None, None, None
+
+
+def _accumulate(
+    g: torch.Tensor,
+    hc: torch.Tensor,
+    wm: torch.Tensor,
+    grad_h: torch.Tensor | None,
+    grad_w: torch.Tensor | None,
+    start: int,
+    mm: torch.dtype | None,
+) -> None:
+    """Add one chunk's ``dL/dh = g W`` and ``dL/dW = g^T h`` (matmuls in ``mm`` when set)."""
+    if mm is None:
+        if grad_h is not None:
+            torch.mm(g, wm, out=grad_h[start : start + g.shape[0]])
+        if grad_w is not None:
+            grad_w.addmm_(g.T, hc)
+        return
+    gm = g.to(mm)
+    if grad_h is not None:
+        grad_h[start : start + g.shape[0]] = gm @ wm
+    if grad_w is not None:
+        grad_w += gm.T @ hc
 
 
 def fused_softmax_ce(

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
+from recdistill.budget import Plan
 from recdistill.config import RunConfig
 from recdistill.data.types import Dataset
 from recdistill.data.views import Scorer, TrainData
@@ -25,6 +27,7 @@ class Stage:
         split: its train / validation / test parts.
         options: the run context every model's ``fit`` receives.
         run: the run folder the stage writes into.
+        plan: the run's time budget across its stages.
     """
 
     cfg: RunConfig
@@ -32,6 +35,7 @@ class Stage:
     split: Split
     options: FitOptions
     run: RunFolder
+    plan: Plan = field(default_factory=lambda: Plan(None))
 
     @property
     def out(self) -> Path:
@@ -69,3 +73,20 @@ class Stage:
         return evaluate(
             model, self.test_task, ev.k, mask_seen=ev.mask_seen, batch_size=ev.batch_size
         )
+
+
+def run_options(cfg: RunConfig, out: Path) -> FitOptions:
+    """The run context every model of a run trains with (the config's top-level fields)."""
+    return FitOptions(
+        seed=cfg.seed, device=cfg.device, precision=cfg.precision, threads=cfg.threads, out_dir=out
+    )
+
+
+#: of a neural model's allowance, the share it may train (the rest: its test, its
+#: latency measurement, its artifact)
+FIT_SHARE = 0.9
+
+
+def deadline(seconds: float | None, share: float = FIT_SHARE) -> float | None:
+    """The ``time.monotonic()`` deadline ``share`` of ``seconds`` from now (None: none)."""
+    return None if seconds is None else time.monotonic() + max(seconds, 0.0) * share

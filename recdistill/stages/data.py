@@ -5,15 +5,15 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from recdistill.budget import Plan
 from recdistill.config import RunConfig, dump_config
 from recdistill.data.load import load_dataset
 from recdistill.data.types import Dataset
 from recdistill.errors import ConfigError
 from recdistill.runfolder import RunFolder
 from recdistill.split import Split, make_split
-from recdistill.stages.context import Stage
+from recdistill.stages.context import Stage, run_options
 from recdistill.train import dist
-from recdistill.train.options import FitOptions
 
 log = logging.getLogger("recdistill")
 
@@ -31,14 +31,15 @@ def load_and_split(cfg: RunConfig) -> tuple[Dataset, Split]:
     return ds, split
 
 
-def prepare(cfg: RunConfig, run: RunFolder) -> Stage:
+def prepare(cfg: RunConfig, run: RunFolder, plan: Plan | None = None) -> Stage:
     """Load, clean and split; rank 0 saves the config and the data to the run folder."""
-    ds, split = load_and_split(cfg)
-    if dist.is_main():
-        run.write_config(dump_config(cfg))
-        run.save_data(ds, split)
-    options = FitOptions(seed=cfg.seed, device=cfg.device, threads=cfg.threads, out_dir=run.path)
-    return Stage(cfg, ds, split, options, run)
+    with (plan or Plan(None)).stage("data"):
+        ds, split = load_and_split(cfg)
+        if dist.is_main():
+            run.write_config(dump_config(cfg))
+            run.save_data(ds, split)
+    options = run_options(cfg, run.path)
+    return Stage(cfg, ds, split, options, run, plan or Plan(None))
 
 
 def summary(ds: Dataset, split: Split, n_sample: int = 5) -> dict[str, Any]:

@@ -35,11 +35,18 @@ def metric_block(res: dict[str, float], ks: list[int]) -> dict[str, float]:
 
 
 def fit_select_test(
-    stage: Stage, spec: SpecBase, *, role: str, refit_default: bool
+    stage: Stage,
+    spec: SpecBase,
+    *,
+    role: str,
+    refit_default: bool,
+    deadline: float | None = None,
 ) -> tuple[Recommender, dict[str, Any]]:
     """Select on validation, optionally refit on train + validation, test once, save.
 
-    Returns the final model and its ``metrics.json`` entry (empty on ranks > 0).
+    ``deadline`` (``time.monotonic()``): when every fit of the search must be
+    done; neural models plan their steps to end by then. Returns the final
+    model and its ``metrics.json`` entry (empty on ranks > 0).
     """
     ev = stage.cfg.evaluation
     name = spec.label
@@ -48,6 +55,7 @@ def fit_select_test(
         validate=stage.validator(),
         select_metric=ev.select_metric,
         out_dir=stage.run.model_dir(name),
+        deadline=deadline,
     )
     sel = select(spec, stage.train, stage.valid_task, ev, options)
     refit = spec.refit if spec.refit is not None else refit_default
@@ -93,7 +101,7 @@ def test_and_save(stage: Stage, model: Recommender, name: str, role: str) -> dic
 def metrics_document(
     stage: Stage, models: dict[str, dict[str, Any]], seconds: float
 ) -> dict[str, Any]:
-    """``metrics.json``: the dataset, the protocol, every model, the distillation ratios."""
+    """``metrics.json``: the dataset, the protocol, every model, the ratios, the budget."""
     cfg = stage.cfg
     ks = sorted(set(cfg.evaluation.k))
     return {
@@ -108,5 +116,6 @@ def metrics_document(
         "models": models,
         "distillation": distillation_rows(models, k=ks[0]),
         "seconds": seconds,
+        "budget": stage.plan.as_dict(),
         "world_size": dist.world_size(),
     }

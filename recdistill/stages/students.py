@@ -18,6 +18,7 @@ its positions and per-position loss); any other is refused before training.
 from __future__ import annotations
 
 import logging
+import time
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -30,7 +31,7 @@ from recdistill.models import MODELS
 from recdistill.models._seqmodel import SequentialModel
 from recdistill.models.base import Recommender
 from recdistill.specs import SpecBase, model_spec
-from recdistill.stages.context import Stage
+from recdistill.stages.context import Stage, deadline
 from recdistill.stages.evaluation import fit_select_test, test_and_save
 
 log = logging.getLogger("recdistill")
@@ -98,14 +99,15 @@ def teacher_outputs(
     if not recipes:  # scratch students only: nothing to cache
         return None
     need = max(r.teacher_top_needed() for r in recipes.values())
-    return build_teacher_cache(
-        seq,
-        stage.train,
-        folder if folder is not None else stage.run.cache_dir("teacher_outputs"),
-        m=max(cfg.top_m, need),
-        memory_mb=cfg.cache_memory_mb,
-        progress=stage.options.progress,
-    )
+    with stage.plan.stage("teacher_cache"):
+        return build_teacher_cache(
+            seq,
+            stage.train,
+            folder if folder is not None else stage.run.cache_dir("teacher_outputs"),
+            m=max(cfg.top_m, need),
+            memory_mb=cfg.cache_memory_mb,
+            progress=stage.options.progress,
+        )
 
 
 def run(
@@ -116,32 +118,51 @@ def run(
     cache: TeacherCache | None,
     taken: set[str],
 ) -> dict[str, dict[str, Any]]:
-    """Train, test and save every scratch and distilled student (rank 0 alone)."""
+    """Train, test and save every scratch and distilled student (rank 0 alone).
+
+    Under a budget the students share the stage's allowance equally, in turn
+    (a student that ends early leaves its time to the next ones).
+    """
     seq = _sequential(teacher)
     students, recipes = resolve(cfg)
+    runs = _runs(cfg, students, recipes)
     results: dict[str, dict[str, Any]] = {}
-    for spec in students:
-        base = spec.label
-        runs: list[tuple[str, str | None, KDMixerConfig | None]] = []
-        if cfg.scratch:
-            runs.append((f"{base}-scratch", None, None))
-        runs += [(f"{base}-{r}", r, recipes[r]) for r in recipes]
-        for name, recipe_name, recipe in runs:
+    with stage.plan.stage("students") as allowed:
+        end = None if allowed is None else time.monotonic() + allowed
+        for i, (spec, name, recipe_name, recipe) in enumerate(runs):
             if name in taken or name in results:
                 raise ConfigError(f"duplicate model name '{name}'; rename the student or recipe")
             st = stage
             if recipe is not None:
                 handle = Distillation(recipe, seq, cache, top_m=cfg.top_m)
                 st = replace(stage, options=replace(stage.options, distill=handle))
+            share = None if end is None else (end - time.monotonic()) / (len(runs) - i)
             model, entry = fit_select_test(
-                st, spec.model_copy(update={"name": name}), role="student", refit_default=False
+                st,
+                spec.model_copy(update={"name": name}),
+                role="student",
+                refit_default=False,
+                deadline=deadline(share),
             )
             if not entry:
                 continue
-            entry.update(_student_fields(cfg, base, teacher_name, recipe_name, recipe))
+            entry.update(_student_fields(cfg, spec.label, teacher_name, recipe_name, recipe))
             results[name] = entry
             results.update(quantized_entries(stage, cfg, model, name, entry))
     return results
+
+
+def _runs(
+    cfg: DistillConfig, students: list[SpecBase], recipes: dict[str, KDMixerConfig]
+) -> list[tuple[SpecBase, str, str | None, KDMixerConfig | None]]:
+    """Every student fit, in order: ``(spec, entry name, recipe name, recipe)``."""
+    out: list[tuple[SpecBase, str, str | None, KDMixerConfig | None]] = []
+    for spec in students:
+        base = spec.label
+        if cfg.scratch:
+            out.append((spec, f"{base}-scratch", None, None))
+        out += [(spec, f"{base}-{r}", r, recipes[r]) for r in recipes]
+    return out
 
 
 def _student_fields(

@@ -7,7 +7,7 @@ from typing import Any
 from recdistill.config import RunConfig
 from recdistill.models.base import Recommender
 from recdistill.specs import SpecBase, model_spec
-from recdistill.stages.context import Stage
+from recdistill.stages.context import Stage, deadline
 from recdistill.stages.evaluation import fit_select_test
 
 
@@ -35,5 +35,8 @@ def run(stage: Stage) -> tuple[Recommender | None, dict[str, dict[str, Any]]]:
     spec = teacher_spec(stage.cfg)
     if spec is None:
         return None, {}
-    model, entry = fit_select_test(stage, spec, role="teacher", refit_default=False)
+    with stage.plan.stage("teacher") as allowed:
+        model, entry = fit_select_test(
+            stage, spec, role="teacher", refit_default=False, deadline=deadline(allowed)
+        )
     return model, ({spec.name or "teacher": entry} if entry else {})

@@ -1,15 +1,26 @@
 """Device, precision, threads and seeds: the run context of a training loop.
 
 ``device="auto"`` picks CUDA when present (the local rank's GPU under
-torchrun) and the CPU otherwise. On CUDA, training runs under autocast with
-bfloat16 where the GPU supports it (no loss scaling needed) and float16 with
-a gradient scaler elsewhere; the CPU trains in float32.
+torchrun) and the CPU otherwise.
+
+Precision (``precision: auto | bf16 | fp32`` in the run config): the weights,
+the optimizer state and the loss stay float32; ``auto`` runs the forward and
+backward matmuls under autocast where the hardware is faster for it:
+
+- CUDA: bfloat16 where the GPU supports it (no loss scaling needed), else
+  float16 with a gradient scaler;
+- CPU: bfloat16 where the CPU has native bf16 dot products (AVX-512 BF16 or
+  AMX, detected at run time: :func:`cpu_bf16`), else float32.
+
+``bf16`` asks for bfloat16 and falls back to float32 (with a log line) where
+neither device has it; ``fp32`` turns autocast off.
 """
 
 from __future__ import annotations
 
 import contextlib
 import hashlib
+import logging
 import os
 import time
 from collections.abc import Iterator
@@ -19,6 +30,19 @@ import torch
 
 from recdistill.errors import ConfigError
 from recdistill.train import dist
+
+log = logging.getLogger("recdistill.train")
+
+PRECISIONS = ("auto", "bf16", "fp32")
+
+
+def cpu_bf16() -> bool:
+    """Whether this CPU has native bfloat16 dot products (AVX-512 BF16 or AMX-BF16)."""
+    try:
+        caps = torch.cpu.get_capabilities()
+    except (AttributeError, RuntimeError):  # older torch: no capability report
+        return False
+    return bool(caps.get("avx512_bf16") or caps.get("amx_bf16"))
 
 
 def select_device(spec: str = "auto") -> torch.device:
@@ -49,12 +73,26 @@ class Precision:
     scale_loss: bool
 
     @staticmethod
-    def for_device(device: torch.device) -> Precision:
-        if device.type != "cuda":
+    def for_device(device: torch.device, requested: str = "auto") -> Precision:
+        """The policy for ``device`` and the config's ``precision`` (see the module docstring).
+
+        Raises:
+            ConfigError: ``requested`` is not one of ``auto``, ``bf16``, ``fp32``.
+        """
+        if requested not in PRECISIONS:
+            raise ConfigError(f"precision '{requested}': expected auto, bf16 or fp32")
+        if requested == "fp32":
             return Precision(None, False)
-        if torch.cuda.is_bf16_supported():
+        if device.type == "cuda":
+            if torch.cuda.is_bf16_supported():
+                return Precision(torch.bfloat16, False)
+            if requested == "auto":
+                return Precision(torch.float16, True)
+        elif device.type == "cpu" and cpu_bf16():
             return Precision(torch.bfloat16, False)
-        return Precision(torch.float16, True)
+        if requested == "bf16":
+            log.info("precision bf16: not supported on %s; training in float32", device)
+        return Precision(None, False)
 
     def autocast(self, device: torch.device) -> contextlib.AbstractContextManager[object]:
         """The autocast context for forward passes (a no-op in float32)."""

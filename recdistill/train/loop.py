@@ -70,9 +70,13 @@ from recdistill.train.device import (
     torch_threads,
 )
 from recdistill.train.options import FitOptions
+from recdistill.train.schedule import Schedule
 from recdistill.train.trainer import EpochContext, EpochTrainer
 
 __all__ = ["EpochContext", "EpochTrainer", "TrainReport", "TrainSession", "read_train_log"]
+
+#: validation time assumed, as a share of training time, until the first epoch measures it
+VALIDATION_GUESS = 0.15
 
 log = logging.getLogger("recdistill.train")
 
@@ -94,6 +98,11 @@ class TrainReport:
     world_size: int
     threads: int
     epochs: list[dict[str, Any]]
+    steps: int = 0
+    planned_steps: int | None = None
+    budget_s: float | None = None
+    seconds_per_step: float | None = None
+    lr_schedule: str = "constant"
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -129,6 +138,9 @@ class _Progress:
     best_value: float = -math.inf
     best_state: dict[str, torch.Tensor] | None = None
     records: list[dict[str, Any]] = field(default_factory=list)
+    steps: int = 0  # optimizer steps taken
+    planned_steps: int | None = None  # the plan (None: not made yet)
+    seconds_per_step: float | None = None  # the throughput probe's measurement
 
     def improve(self, value: float | None, net: nn.Module) -> None:
         self.best_epoch, self.stale = self.epoch, 0
@@ -144,6 +156,9 @@ class _Progress:
             "best_value": self.best_value,
             "best_state": self.best_state,
             "log": self.records,
+            "steps": self.steps,
+            "planned_steps": self.planned_steps,
+            "seconds_per_step": self.seconds_per_step,
         }
 
     @staticmethod
@@ -156,6 +171,9 @@ class _Progress:
             best_value=float(ckpt["best_value"]),
             best_state=ckpt["best_state"],
             records=list(ckpt["log"]),
+            steps=int(ckpt.get("steps", 0)),
+            planned_steps=ckpt.get("planned_steps"),
+            seconds_per_step=ckpt.get("seconds_per_step"),
         )
 
 
@@ -174,6 +192,22 @@ class _Fit:
     early: bool
     state: _Progress
     resumed_from: int
+    deadline: float | None = None  # time.monotonic() when the fit must end (None: none)
+
+    def cap(self, steps_per_epoch: int) -> int:
+        """The most steps the config allows: its epoch cap."""
+        return self.epochs * max(steps_per_epoch, 1)
+
+    def schedule(self) -> Schedule:
+        t = self.trainer
+        total = self.state.planned_steps or 1
+        return Schedule(t.lr_schedule, total=total, warmup=t.warmup, floor=t.lr_floor)
+
+    def left(self) -> float:
+        """Seconds until the deadline (inf without one)."""
+        if self.deadline is None:
+            return math.inf
+        return self.deadline - time.monotonic()
 
 
 @dataclass
@@ -224,7 +258,7 @@ class TrainSession:
         self.threads = self._threads_cm.__enter__()
         dist.init_from_env()
         self.device = select_device(self.options.device)
-        self.precision = Precision.for_device(self.device)
+        self.precision = Precision.for_device(self.device, self.options.precision)
         return self
 
     def __exit__(
@@ -282,13 +316,49 @@ class TrainSession:
         net.eval()
         trainer.finalize()
         stopped = run.early and len(state.records) < epochs
-        report = self._report(state, run.metric, run.resumed_from, stopped)
+        report = self._report(
+            state, run.metric, run.resumed_from, stopped, trainer.lr_schedule
+        )
         if self.options.out_dir is not None and dist.is_main():
             _write_json(self.options.out_dir / TRAIN_LOG, report.as_dict())
         return report
 
     def _show(self) -> bool:
         return self.options.progress and dist.is_main()
+
+    # -- the plan: steps, schedule, budget ---------------------------------------
+    def _plan(self, run: _Fit, ctx: EpochContext, steps_per_epoch: int) -> None:
+        """At an epoch's start: the steps planned (the epoch cap until a probe says
+        otherwise) and the schedule laid out over them."""
+        if run.state.planned_steps is None:
+            run.state.planned_steps = run.cap(steps_per_epoch)
+        ctx.max_steps = run.state.planned_steps
+        ctx.schedule = run.schedule()
+
+    def _probe(self, run: _Fit, ctx: EpochContext, seconds_per_step: float) -> None:
+        """The throughput probe (first steps of the first epoch): plan the steps that fit
+        the budget, guessing validation at :data:`VALIDATION_GUESS` of the training time."""
+        seconds_per_step = float(dist.broadcast_object(seconds_per_step))
+        state = run.state
+        state.seconds_per_step = seconds_per_step
+        fit = int(run.left() / (seconds_per_step * (1.0 + VALIDATION_GUESS)))
+        state.planned_steps = max(min(run.cap(ctx.steps_per_epoch), ctx.step + fit), ctx.step)
+        ctx.max_steps = state.planned_steps
+        ctx.schedule = run.schedule()
+        log.info(
+            "%s: %.1f ms per step, %d steps planned in the %.0fs left (%.1f epochs of %d)",
+            self.name, 1e3 * seconds_per_step, state.planned_steps, run.left(),
+            state.planned_steps / max(ctx.steps_per_epoch, 1), ctx.steps_per_epoch,
+        )  # fmt: skip
+
+    def _replan(self, run: _Fit, steps_per_epoch: int, record: dict[str, Any]) -> None:
+        """After the first epoch: correct the plan with its measured training and
+        validation time, so the schedule still ends when the budget does."""
+        state = run.state
+        per_step = (record["seconds"] + record.get("val_seconds", 0.0)) / max(state.steps, 1)
+        fit = int(max(run.left(), 0.0) / max(per_step, 1e-9))
+        planned = max(min(run.cap(steps_per_epoch), state.steps + fit), state.steps)
+        state.planned_steps = int(dist.broadcast_object(planned))
 
     def _begin(
         self,
@@ -318,6 +388,7 @@ class TrainSession:
             early=bool(patience) and validate is not None,
             state=state,
             resumed_from=state.epoch,
+            deadline=self.options.deadline,
         )
 
     def _epoch(self, run: _Fit, bars: _Bars | None) -> None:
@@ -336,11 +407,16 @@ class TrainSession:
             run.wrapped,
             run.scaler,
         )
+        ctx.step = state.steps
+        ctx.on_start = lambda n: self._plan(run, ctx, n)
+        if run.deadline is not None and state.seconds_per_step is None:
+            ctx.on_probe = lambda seconds: self._probe(run, ctx, seconds)
         if bars is not None:
             bars.new_epoch(ctx, f"{self.name} epoch {state.epoch + 1}")
         record = self._train_epoch(trainer, ctx)
         net.eval()
         state.epoch += 1
+        state.steps = ctx.step
         with trainer.evaluation_weights():
             decision = self._validate(run.validate, state.best_value)
             if decision["improved"]:
@@ -352,7 +428,13 @@ class TrainSession:
             record["val"] = decision["val"]
             record["val_seconds"] = decision["seconds"]
         state.records.append(record)
-        state.done = state.epoch >= run.epochs or (run.early and state.stale >= run.patience)
+        if run.deadline is not None and state.epoch == 1:
+            self._replan(run, ctx.steps_per_epoch, record)
+        state.done = (
+            state.epoch >= run.epochs
+            or (run.early and state.stale >= run.patience)
+            or (state.planned_steps is not None and state.steps >= state.planned_steps)
+        )
         self._log_epoch(record, run.epochs, run.metric, state)
         if bars is not None:
             best = f"best {run.metric} {state.best_value:.4f} @ {state.best_epoch}"
@@ -444,11 +526,16 @@ class TrainSession:
                 "rng": rng_state(),
             },
         )
-        report = self._report(state, metric, resumed_from, stopped_early=False)
+        report = self._report(state, metric, resumed_from, False, trainer.lr_schedule)
         _write_json(self.options.out_dir / TRAIN_LOG, report.as_dict())
 
     def _report(
-        self, state: _Progress, metric: str | None, resumed_from: int, stopped_early: bool
+        self,
+        state: _Progress,
+        metric: str | None,
+        resumed_from: int,
+        stopped_early: bool,
+        lr_schedule: str = "constant",
     ) -> TrainReport:
         return TrainReport(
             name=self.name,
@@ -464,6 +551,11 @@ class TrainSession:
             world_size=self.world,
             threads=self.threads,
             epochs=state.records,
+            steps=state.steps,
+            planned_steps=state.planned_steps,
+            budget_s=self.options.seconds_left(),
+            seconds_per_step=state.seconds_per_step,
+            lr_schedule=lr_schedule,
         )
 
     def _log_epoch(

@@ -9,6 +9,7 @@ built, and distillation as a function that wraps a trainer.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -34,6 +35,8 @@ class FitOptions:
     Attributes:
         seed: random seed.
         device: ``auto`` (CUDA when present), ``cpu`` or ``cuda[:N]``.
+        precision: ``auto`` (bfloat16 autocast where the device is faster for it),
+            ``bf16`` or ``fp32`` (:class:`~recdistill.train.device.Precision`).
         threads: CPU threads for numeric work (None: library default).
         progress: show progress bars.
         out_dir: folder for checkpoints and logs of this model (None: none kept).
@@ -46,16 +49,26 @@ class FitOptions:
             neural student's trainer and the training data, returns a trainer
             whose loss adds distillation terms. None: train on the ground truth
             alone. Only models whose class sets ``distillable`` accept it.
+        deadline: when this fit must be done, as a ``time.monotonic()`` value
+            (None: train to the epoch cap and early stopping only). The loop plans
+            its steps from a throughput probe to end by then and lays the
+            learning-rate schedule out for them.
     """
 
     seed: int = 0
     device: str = "auto"
+    precision: str = "auto"
     threads: int | None = None
     progress: bool = True
     out_dir: Path | None = None
     validate: Validator | None = None
     select_metric: str = "ndcg@10"
     distill: DistillHook | None = None
+    deadline: float | None = None
+
+    def seconds_left(self) -> float | None:
+        """Seconds until the deadline (None without one)."""
+        return None if self.deadline is None else self.deadline - time.monotonic()
 
     def bound_validation(self, scorer: Any) -> Callable[[], dict[str, float]] | None:
         """``validate`` bound to ``scorer`` (what the loop calls after each epoch)."""

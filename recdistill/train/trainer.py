@@ -17,7 +17,7 @@ import contextlib
 import math
 import time
 from abc import ABC, abstractmethod
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
 
@@ -26,6 +26,10 @@ from torch import nn
 
 from recdistill.train.checkpoint import cpu_state_dict
 from recdistill.train.device import Precision
+from recdistill.train.schedule import Schedule
+
+#: steps not timed at the start of a probe (warm-up of caches and allocators), then timed
+PROBE_SKIP, PROBE_STEPS = 2, 8
 
 
 @dataclass
@@ -40,6 +44,13 @@ class EpochContext:
         precision: autocast policy for forward passes.
         module: the network to call in ``loss`` (DDP-wrapped when distributed).
         scaler: gradient scaler (float16 autocast only).
+        step: optimizer steps taken before this epoch's next batch (the whole run).
+        schedule: the learning-rate schedule (None: the optimizer's own rate).
+        max_steps: stop the run at this many steps, mid-epoch if need be (None: no cap).
+        on_probe: called once with the seconds per step, timed over the first
+            steps of this epoch (the loop's throughput probe for a time budget).
+        on_start: called with the epoch's number of batches when it starts (the
+            loop lays out its plan and schedule there).
     """
 
     epoch: int
@@ -50,6 +61,13 @@ class EpochContext:
     precision: Precision
     module: nn.Module
     scaler: torch.amp.GradScaler | None
+    step: int = 0
+    schedule: Schedule | None = None
+    max_steps: int | None = None
+    on_probe: Callable[[float], None] | None = None
+    on_start: Callable[[int], None] | None = None
+    steps_per_epoch: int = 0
+    _probe_t0: float = 0.0
     _progress: Any = None
     _task: Any = None
     _sequences: int = 0
@@ -59,8 +77,36 @@ class EpochContext:
 
     def start(self, n_batches: int) -> None:
         """Declare how many batches this epoch has (sizes the progress bar)."""
+        self.steps_per_epoch = n_batches
+        if self.on_start is not None:
+            self.on_start(n_batches)
         if self._progress is not None:
             self._progress.update(self._task, total=n_batches, completed=0)
+
+    @property
+    def exhausted(self) -> bool:
+        """Whether the run has taken its planned steps (stop before the next batch)."""
+        return self.max_steps is not None and self.step >= self.max_steps
+
+    def set_lr(self, optimizer: torch.optim.Optimizer) -> None:
+        """Set every parameter group's rate to its peak times the schedule's factor."""
+        if self.schedule is None:
+            return
+        factor = self.schedule.factor(self.step)
+        for group in optimizer.param_groups:
+            group["lr"] = group.setdefault("initial_lr", group["lr"]) * factor
+
+    def stepped(self) -> None:
+        """Count one optimizer step; time the probe's steps and report them once."""
+        self.step += 1
+        if self.on_probe is None:
+            return
+        done = self._batches + 1  # advance() for this batch comes next
+        if done == PROBE_SKIP:
+            self._probe_t0 = time.perf_counter()
+        elif done == PROBE_SKIP + PROBE_STEPS:
+            report, self.on_probe = self.on_probe, None
+            report((time.perf_counter() - self._probe_t0) / PROBE_STEPS)
 
     def advance(self, sequences: int, loss: float) -> None:
         """Report one finished batch: ``sequences`` trained on, its mean ``loss``."""
@@ -100,6 +146,11 @@ class EpochTrainer(ABC):
     #: decay of an exponential moving average of the weights, updated after every
     #: step (None: off); validation, the best epoch and the final model use the average
     ema_decay: float | None = None
+    #: learning-rate schedule laid out by the loop over its planned steps
+    #: (:mod:`recdistill.train.schedule`): shape, warm-up share, final share of the peak
+    lr_schedule: str = "constant"
+    warmup: float = 0.0
+    lr_floor: float = 1.0
     _ema: dict[str, torch.Tensor] | None = None
 
     @abstractmethod
@@ -120,6 +171,9 @@ class EpochTrainer(ABC):
         ctx.start(len(batches))
         params = [p for p in self.module.parameters() if p.requires_grad]
         for batch in batches:
+            if ctx.exhausted:
+                break
+            ctx.set_lr(self.optimizer)
             with ctx.precision.autocast(ctx.device):
                 loss, n = self.loss(ctx.module, batch)
             self.optimizer.zero_grad(set_to_none=True)
@@ -142,6 +196,7 @@ class EpochTrainer(ABC):
                     "lower the learning rate"
                 )
             self.update_average()
+            ctx.stepped()
             ctx.advance(n, value)
         return {"loss": ctx.mean_loss}
 
@@ -230,6 +285,9 @@ class StudentTrainer(Protocol):
     max_grad_norm: float | None
     ema_decay: float | None
     epochs: int
+    lr_schedule: str
+    warmup: float
+    lr_floor: float
 
     def fingerprint(self) -> str: ...
 
