@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from recdistill.errors import ConfigError
+from recdistill.report.format import fmt_seconds
 
 log = logging.getLogger("recdistill")
 
@@ -70,20 +71,6 @@ def parse_budget(value: str | float | int | None) -> float | None:
     if not math.isfinite(seconds) or seconds <= 0:
         raise ConfigError(f"budget {value!r}: must be more than 0 seconds (or none)")
     return seconds
-
-
-def fmt_seconds(s: float | None) -> str:
-    """``"12m 05s"`` / ``"45s"``; ``"-"`` for None."""
-    if s is None:
-        return "-"
-    s = max(0.0, s)
-    if s < 60:
-        return f"{s:.0f}s"
-    m, sec = divmod(round(s), 60)
-    if m < 60:
-        return f"{m}m {sec:02d}s"
-    h, m = divmod(m, 60)
-    return f"{h}h {m:02d}m"
 
 
 @dataclass
@@ -137,7 +124,7 @@ class Plan:
     def describe(self) -> str:
         if self.total_s is None:
             return "budget: none (every model trains to convergence with early stopping)"
-        parts = [f"{n} {fmt_seconds(r.planned_s)}" for n, r in self.stages.items()]
+        parts = [f"{n} {fmt_seconds(r.planned_s)}" for n, r in self.stages.items() if r.share]
         return (
             f"budget {fmt_seconds(self.total_s)}: {fmt_seconds(self.elapsed())} spent on the "
             f"data; plan: " + ", ".join(parts)
@@ -163,7 +150,7 @@ class Plan:
         """Run stage ``name``: yields its allowance and records what it took."""
         rec = self.stages.setdefault(name, StageRecord(name, SHARES.get(name, 0.0)))
         rec.allowed_s = self.allowance(name)
-        if rec.allowed_s is not None:
+        if rec.allowed_s is not None and rec.share > 0:
             log.info(
                 "%s: %s allowed (%s of the budget left)",
                 name, fmt_seconds(rec.allowed_s), fmt_seconds(self.left()),

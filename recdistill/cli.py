@@ -262,6 +262,37 @@ def data_inspect(
     typer.echo(describe(ds))
 
 
+@data_app.command("generate")
+def data_generate(
+    users: Annotated[int, typer.Option("--users", help="Number of users.")] = 6000,
+    items: Annotated[int, typer.Option("--items", help="Number of items (300 or more).")] = 3200,
+    interactions: Annotated[
+        int, typer.Option("--interactions", help="Number of interactions (5 to 500 per user).")
+    ] = 150_000,
+    out: Annotated[Path, typer.Option("--out", help="Folder to write into.")] = Path(
+        "data/generated"
+    ),
+    seed: Annotated[int, typer.Option("--seed", help="Seed of the generator.")] = 0,
+) -> None:
+    """Write the generated shop (interactions, items with text) at any size, plus a
+    config.yaml that runs on it."""
+    from recdistill.data.demo.generate import check_sizes, generate
+    from recdistill.progress import make_progress
+
+    check_sizes(users, items, interactions)
+    with make_progress() as bars:
+        task = bars.add_task("generating interactions", total=interactions, rate="")
+        done = generate(
+            out, users, items, interactions, seed=seed,
+            progress=lambda n: bars.advance(task, n),
+        )  # fmt: skip
+    typer.echo(
+        f"wrote {done.interactions:,} interactions of {done.users:,} users over "
+        f"{done.items:,} items to {out}"
+    )
+    typer.echo(f"run it: recdistill run {done.config}")
+
+
 @data_app.command("download")
 def data_download(
     name: Annotated[str, typer.Argument(help="movielens-100k | movielens-1m")],

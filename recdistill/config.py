@@ -65,6 +65,16 @@ class EvalConfig(Strict):
         True, description="Refit selected baselines on train + validation before the test."
     )
     latency_users: int = Field(200, ge=1, description="Users timed for latency figures.")
+    max_users: int | None = Field(
+        50_000,
+        ge=1,
+        description="Evaluate at most this many users (a fixed random sample, the same for "
+        "every model; recorded in metrics.json) when more have targets; each is still "
+        "ranked against the full catalogue. null: every user.",
+    )
+
+
+Quantization = Literal["int8", "float16"]
 
 
 class DistillConfig(Strict):
@@ -89,10 +99,11 @@ class DistillConfig(Strict):
         "online: the teacher runs on every student batch (exact logits, representations).",
     )
     top_m: int = Field(100, ge=1, description="Teacher items kept per position.")
-    quantize: list[Literal["int8", "float16"]] = Field(
-        default_factory=list,
-        description="Post-training precisions: each twotower student is also served and "
-        "evaluated from int8 (per-row scales) or float16 weights, as NAME-int8 / NAME-float16.",
+    quantize: list[Quantization] = Field(
+        default_factory=lambda: list[Quantization](["int8"]),
+        description="Post-training precisions: each quantizable student (twotower) is also "
+        "served and evaluated from int8 (per-row scales) or float16 weights, as NAME-int8 / "
+        "NAME-float16.",
     )
     cache_memory_mb: float = Field(
         256.0, gt=0, description="Bound on the teacher logits held at once while caching."
@@ -149,6 +160,12 @@ class RunConfig(Strict):
         "and loss stay float32.",
     )
     threads: int | None = Field(None, description="CPU threads for numeric work (default: all).")
+    memory_gb: float | None = Field(
+        None,
+        gt=0,
+        description="Memory a baseline may use at its peak; one that would need more is "
+        "skipped (noted in metrics.json). Default: 70% of the memory free when the run starts.",
+    )
 
 
 def _check_budget(cfg: RunConfig, source: str) -> None:

@@ -20,7 +20,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / "recdistill"
 ALLOWED: dict[str, set[str]] = {
     "errors": set(),
     "progress": set(),
-    "budget": {"errors"},
+    "budget": {"errors", "report"},
     "data": {"errors", "progress"},
     "split": {"data", "errors"},
     "text": {"errors", "progress"},

@@ -276,3 +276,44 @@ def test_the_distiller_trains_with_the_students_own_loss(
     want = (params.get("loss", "full"), params.get("label_smoothing", 0.0))
     assert seen and set(seen) == {want}
     assert bool(draws) is calls
+
+
+@pytest.mark.parametrize("methods", [{"listwise": {}}, {"listwise": {"temperature": 2.0}}])
+def test_chunked_distillation_equals_one_chunk(
+    fitted: tuple[TrainData, SASRec],
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    methods: dict[str, Any],
+) -> None:
+    """Chunks of positions give the batch's loss and gradients of one ``N x I`` pass."""
+    from recdistill.distill import distiller as distiller_module
+    from recdistill.models._seqmodel import SeqTrainer
+    from recdistill.train.device import Precision
+    from recdistill.train.trainer import EpochContext
+
+    data, teacher = fitted
+    cache = build_teacher_cache(teacher, data, tmp_path / "c", m=10, progress=False)
+    student = build_model("sasrec", {**TEACHER, "d_model": 8, "n_heads": 1, "dropout": 0.0})
+    student.n_users, student.n_items = data.n_users, data.n_items
+    windows = make_windows(data.interactions.item, data.indptr, 12, True)
+
+    def run(rows: int) -> tuple[float, list[torch.Tensor]]:
+        torch.manual_seed(0)
+        student.net = student.build_net(data.n_items)  # type: ignore[attr-defined]
+        base = SeqTrainer(student, windows, data.interactions.item_counts(), torch.device("cpu"))
+        kd = Distillation({"methods": methods, "alpha": 0.7}, teacher, cache)(base, data)
+        cpu = torch.device("cpu")
+        ctx = EpochContext(0, 0, 0, 1, cpu, Precision(None, False), base.module, None)
+        batch = kd.batches(ctx)[0]
+        monkeypatch.setattr(distiller_module, "chunk_rows", lambda device, n: rows)
+        loss, _ = kd.loss(base.module, batch)
+        loss.backward()
+        grads = [p.grad.clone() for p in base.module.parameters() if p.grad is not None]
+        return float(loss.detach()), grads
+
+    one_loss, one_grads = run(10**6)
+    chunked_loss, chunked_grads = run(7)
+    assert chunked_loss == pytest.approx(one_loss, rel=1e-5)
+    assert len(one_grads) == len(chunked_grads) > 0
+    for a, b in zip(one_grads, chunked_grads, strict=True):
+        torch.testing.assert_close(a, b, rtol=1e-4, atol=1e-6)

@@ -267,3 +267,28 @@ def test_scratch_students_only_need_no_teacher_cache(
     students = {n for n, v in m["models"].items() if v["role"] == "student"}
     assert students == {"student-scratch", "student-scratch-int8"}
     assert not (out / "cache").exists()
+
+
+@pytest.mark.slow
+def test_a_budgeted_run_plans_its_stages_and_stays_inside_the_budget(
+    cli: CliRunner, tmp_path: Path, demo_files: tuple[Path, Path]
+) -> None:
+    """With 200 epochs and no early stopping the models would run for many minutes; the
+    40-second budget is split, planned, followed and recorded."""
+    patience = ["--set", "teacher.params.epochs=200", "--set", "teacher.params.patience=0"]
+    patience += ["--set", "distill.students=[{kind: twotower, name: student, "
+                 "params: {d_model: 8, max_len: 20, epochs: 200, patience: 0}}]"]
+    out = small_run(cli, tmp_path, demo_files, "--budget", "40s", *patience)
+    m = json.loads((out / "metrics.json").read_text())
+    budget = m["budget"]
+    assert budget["budget_s"] == 40.0 and budget["seconds"] <= 40.0 * 1.15
+    assert {"data", "teacher", "teacher_cache", "students", "baselines", "report"} <= set(
+        budget["stages"]
+    )
+    for name in ("teacher", "students", "baselines"):
+        stage = budget["stages"][name]
+        assert stage["planned_s"] > 0 and stage["allowed_s"] > 0 and stage["seconds"] >= 0
+    log = json.loads((out / "models" / "teacher" / "train_log.json").read_text())
+    assert log["planned_steps"] is not None and log["steps"] <= log["planned_steps"]
+    assert log["epochs_run"] < 200  # stopped by the plan, not the epoch cap
+    assert "Time budget" in (out / "report.html").read_text(encoding="utf-8")

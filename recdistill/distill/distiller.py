@@ -40,14 +40,29 @@ from torch import nn
 from recdistill.data.views import TrainData
 from recdistill.distill.base import KDInputs
 from recdistill.distill.mixer import KDMixer, KDMixerConfig, parse_recipe
-from recdistill.distill.teacher_cache import TeacherCache, history_mask, teacher_logits
+from recdistill.distill.teacher_cache import (
+    TeacherCache,
+    history_mask,
+    member_logits,
+    teacher_hidden,
+)
 from recdistill.errors import ConfigError
 from recdistill.models._sasrec_net import SeqNet, eval_mode
 from recdistill.models._seqmodel import SequentialModel
 from recdistill.models._sequences import IGNORE, SeqBatch
-from recdistill.train.trainer import EpochContext, EpochTrainer, StudentTrainer
+from recdistill.train.trainer import EpochContext, EpochTrainer, Positions, StudentTrainer
 
 log = logging.getLogger("recdistill.distill")
+
+#: entries of one chunk of ``positions x items`` arrays on a CPU (the losses keep several
+#: such arrays alive: logits, log-probabilities, masks)
+CPU_CHUNK_ENTRIES = 1 << 19
+
+
+def chunk_rows(device: torch.device, n_items: int) -> int:
+    """Positions per chunk of a distillation batch: cache-sized on a CPU, larger on a GPU."""
+    entries = CPU_CHUNK_ENTRIES if device.type == "cpu" else 1 << 24
+    return max(16, entries // max(n_items, 1))
 
 
 class KDModule(nn.Module):
@@ -189,18 +204,64 @@ class KDTrainer(EpochTrainer):
             self.mixer.on_validation(value)
 
     def loss(self, module: nn.Module, batch: SeqBatch) -> tuple[torch.Tensor, int]:
+        """The mixed loss of one batch, computed over chunks of its positions.
+
+        The student's network runs once; the ``chunk x I`` logits, history masks,
+        teacher outputs and losses of each chunk of positions are made, reduced and
+        differentiated one chunk at a time (:func:`chunk_rows`), so no ``N x I``
+        array exists for the batch. The gradients reach the network through one
+        surrogate term; the value returned is the batch's loss.
+        """
         base = self.base
         pos = base.positions(self.student, batch)
-        q, targets, index = pos.queries, pos.targets, pos.index
-        logits = q @ pos.items.T  # N x I
-        l_true = base.position_loss(self.student, batch, pos, logits)
-        index_np = index.cpu().numpy()
+        leaves = [pos.queries.detach().requires_grad_(), pos.items.detach().requires_grad_()]
+        extra = [p for p in self.mixer.parameters() if p.requires_grad]
+        grads = [torch.zeros_like(t) for t in (*leaves, *extra)]
+        teacher = self._teacher_hidden(batch) if self.online else None
+        n = int(pos.targets.shape[0])
+        total = torch.zeros((), device=pos.queries.device)
+        parts_sum: dict[str, float] = {}
+        step = chunk_rows(pos.queries.device, self.data.n_items)
+        for start in range(0, n, step):
+            rows = slice(start, min(n, start + step))
+            with torch.enable_grad():
+                loss_c, parts = self._chunk_loss(batch, pos, leaves, rows, teacher)
+                share = (rows.stop - rows.start) / n
+                got = torch.autograd.grad(loss_c * share, [*leaves, *extra], allow_unused=True)
+            for acc, g in zip(grads, got, strict=True):
+                if g is not None:
+                    acc.add_(g)
+            total = total + loss_c.detach() * share
+            for k, v in parts.items():
+                parts_sum[k] = parts_sum.get(k, 0.0) + float(v) * share
+        for k, v in parts_sum.items():
+            self._components[k] = self._components.get(k, 0.0) + v
+        self._batches += 1
+        tied = [pos.queries, pos.items, *extra]
+        surrogate = sum((t * g).sum() for t, g in zip(tied, grads, strict=True))
+        assert isinstance(surrogate, torch.Tensor)
+        return total + surrogate - surrogate.detach(), batch.sequences
+
+    def _chunk_loss(
+        self,
+        batch: SeqBatch,
+        pos: Positions,
+        leaves: list[torch.Tensor],
+        rows: slice,
+        teacher: list[torch.Tensor] | None,
+    ) -> tuple[torch.Tensor, dict[str, float]]:
+        """The mixer's loss (mean over the chunk) of positions ``rows``."""
+        q, items = leaves[0][rows], leaves[1]
+        targets, index = pos.targets[rows], pos.index[rows]
+        logits = q @ items.T  # chunk x I
+        chunk = Positions(q, items, targets, index)
+        l_true = self.base.position_loss(self.student, batch, chunk, logits)
         seen_np = history_mask(
-            index_np, self.data.interactions.item, self.data.indptr, self.data.n_items
+            index.cpu().numpy(), self.data.interactions.item, self.data.indptr, self.data.n_items
         )
         seen = torch.from_numpy(seen_np).to(logits.device)
-        if self.online:
-            inp = self.online_inputs(batch, logits, targets, seen, q)
+        if teacher is not None:
+            inp = self.online_inputs(teacher, rows, logits, targets, seen, q)
         else:
             cache = self.handle.cache
             assert cache is not None
@@ -214,33 +275,40 @@ class KDTrainer(EpochTrainer):
                 item_popularity=self.popularity,
                 seen=seen,
             )
-        loss, parts = self.mixer(l_true, inp)
-        for k, v in parts.items():
-            self._components[k] = self._components.get(k, 0.0) + float(v)
-        self._batches += 1
-        return loss, batch.sequences
+        return self.mixer(l_true, inp)
+
+    @torch.no_grad()
+    def _teacher_hidden(self, batch: SeqBatch) -> list[torch.Tensor]:
+        """The online teacher's hidden states at the batch's real positions, per member."""
+        with eval_mode(self._nets):
+            mask = batch.targets != IGNORE
+            return teacher_hidden(self._members(), batch.inputs, mask)
+
+    @property
+    def _nets(self) -> list[SeqNet]:
+        return self.handle.teacher.members or [self.teacher_net]
+
+    def _members(self) -> list[tuple[SeqNet, torch.Tensor]]:
+        return [(net, net.items()) for net in self._nets]
 
     @torch.no_grad()
     def online_inputs(
         self,
-        batch: SeqBatch,
+        hidden: list[torch.Tensor],
+        rows: slice,
         logits: torch.Tensor,
         targets: torch.Tensor,
         seen: torch.Tensor,
         student_repr: torch.Tensor,
     ) -> KDInputs:
-        """The teacher run on the batch's inputs (no input dropout): exact logits (an
-        ensemble's mean log-probabilities) and its first network's queries."""
-        nets = self.handle.teacher.members or [self.teacher_net]
-        with eval_mode(nets):
-            members = [(net, net.items()) for net in nets]
-            mask = batch.targets != IGNORE
-            t_logits, t_repr = teacher_logits(members, batch.inputs, mask)
-            t_logits = t_logits.to(logits.device)
+        """The teacher's exact outputs for positions ``rows`` (an ensemble's mean
+        log-probabilities) and its first network's queries there."""
+        with eval_mode(self._nets):
+            t_logits = member_logits(self._members(), hidden, rows).to(logits.device)
         extra: dict[str, Any] = {"item_popularity": self.popularity}
         if self.mixer.uses_repr:
             extra["student_repr"] = student_repr
-            extra["teacher_repr"] = t_repr.to(logits.device)
+            extra["teacher_repr"] = hidden[0][rows].to(logits.device)
         return KDInputs.from_teacher_logits(
             logits, targets, t_logits, self.top_m, seen=seen, keep_full=True, **extra
         )

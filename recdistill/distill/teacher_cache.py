@@ -218,6 +218,26 @@ def _group_by_positions(windows: Windows, rows: np.ndarray, budget: int) -> list
     return groups
 
 
+def teacher_hidden(
+    members: list[tuple[Any, torch.Tensor]], inputs: torch.Tensor, mask: torch.Tensor
+) -> list[torch.Tensor]:
+    """Each member's hidden states (``N x D``) at the real positions ``mask`` of ``inputs``."""
+    out = []
+    for net, table in members:
+        device = table.device
+        out.append(net.encode(net.embed(inputs.to(device), table))[mask.to(device)])
+    return out
+
+
+def member_logits(
+    members: list[tuple[Any, torch.Tensor]], hidden: list[torch.Tensor], rows: slice
+) -> torch.Tensor:
+    """The teacher's ``n x I`` float32 logits of positions ``rows`` (an ensemble's mean
+    log-probabilities, as it scores)."""
+    parts = [(h[rows] @ table.T).float() for (_, table), h in zip(members, hidden, strict=True)]
+    return ensemble_logits(parts)
+
+
 def teacher_logits(
     members: list[tuple[Any, torch.Tensor]], inputs: torch.Tensor, mask: torch.Tensor
 ) -> tuple[torch.Tensor, torch.Tensor]:
@@ -226,14 +246,8 @@ def teacher_logits(
 
     An ensemble's logits are the mean of its members' log-probabilities, as it scores.
     """
-    parts, first = [], None
-    for net, table in members:
-        device = table.device
-        hidden = net.encode(net.embed(inputs.to(device), table))[mask.to(device)]
-        first = hidden if first is None else first
-        parts.append((hidden @ table.T).float())
-    assert first is not None
-    return ensemble_logits(parts), first
+    hidden = teacher_hidden(members, inputs, mask)
+    return member_logits(members, hidden, slice(None)), hidden[0]
 
 
 def _score_rows(

@@ -42,9 +42,11 @@ def select(
     valid: EvalTask,
     eval_cfg: EvalConfig,
     options: FitOptions,
+    *,
+    points: list[ModelConfig] | None = None,
 ) -> Selection:
-    """Fit every grid point on train, keep the best on validation."""
-    candidates = spec.grid_points()
+    """Fit every grid point (or ``points``) on train, keep the best on validation."""
+    candidates = points if points is not None else spec.grid_points()
     best: Selection | None = None
     trials = []
     metric = eval_cfg.select_metric

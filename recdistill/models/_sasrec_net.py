@@ -71,6 +71,45 @@ class ItemTable(nn.Module):
         return g * e + (1.0 - g) * t
 
 
+class FastDropout(nn.Module):
+    """``nn.Dropout`` with the keep mask drawn as bytes (``p`` rounded to 1/256).
+
+    On a CPU, ``bernoulli_`` (what ``nn.Dropout`` draws) took about 12 ms for
+    a ``128 x 200 x 64`` activation here, a uint8 draw half of that; a
+    transformer step runs seven of them. Same expectation as ``nn.Dropout``
+    (kept values scaled by ``1 / (1 - p)``), seeded by torch's generator.
+    """
+
+    def __init__(self, p: float) -> None:
+        super().__init__()
+        self.p = p
+        self.cut = round(p * 256)  # drop when the byte is below this
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if not self.training or self.cut == 0:
+            return x
+        keep = torch.empty(x.shape, dtype=torch.uint8, device=x.device).random_(0, 256)
+        keep = keep >= self.cut
+        return x * keep * (256.0 / (256 - self.cut))
+
+
+def attention(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, dropout: float) -> torch.Tensor:
+    """Causal scaled dot-product attention (``B x H x T x hd``).
+
+    On a CPU it runs in float32 even under bfloat16 autocast: the CPU's fused
+    attention kernel is faster in float32 there (53 against 69 ms forward and
+    backward for ``128 x 2 x 200 x 32`` here), and the cast back is cheap.
+    """
+    if q.device.type == "cpu" and q.dtype != torch.float32:
+        dtype = q.dtype
+        with torch.autocast("cpu", enabled=False):
+            out = F.scaled_dot_product_attention(
+                q.float(), k.float(), v.float(), dropout_p=dropout, is_causal=True
+            )
+        return out.to(dtype)
+    return F.scaled_dot_product_attention(q, k, v, dropout_p=dropout, is_causal=True)
+
+
 class Block(nn.Module):
     """One transformer layer: causal multi-head self-attention + feed-forward.
 
@@ -92,18 +131,17 @@ class Block(nn.Module):
         self.norm2 = nn.LayerNorm(d)
         self.ff1 = nn.Linear(d, ffn)
         self.ff2 = nn.Linear(ffn, d)
-        self.drop = nn.Dropout(dropout)
+        self.drop = FastDropout(dropout)
 
     def attend(self, x: torch.Tensor) -> torch.Tensor:
         """``B x T x D`` -> ``B x T x D``; position t sees positions ``<= t`` only."""
         b, t, d = x.shape
         q, k, v = self.qkv(x).view(b, t, 3, self.heads, d // self.heads).unbind(2)
-        y = F.scaled_dot_product_attention(
+        y = attention(
             q.transpose(1, 2),
             k.transpose(1, 2),
             v.transpose(1, 2),
-            dropout_p=self.attn_dropout if self.training else 0.0,
-            is_causal=True,
+            self.attn_dropout if self.training else 0.0,
         )
         return self.drop(self.out(y.transpose(1, 2).reshape(b, t, d)))
 
@@ -239,7 +277,7 @@ class SASRecNet(SeqNet):
         nn.init.trunc_normal_(self.pos, std=INIT_STD, a=-2 * INIT_STD, b=2 * INIT_STD)
         # Post-LN normalises the input embedding (as SASRec); pre-LN normalises at the end.
         self.in_norm: nn.Module = nn.LayerNorm(d) if norm == "post" else nn.Identity()
-        self.drop = nn.Dropout(dropout)
+        self.drop = FastDropout(dropout)
         ffn = max(1, round(ffn_mult * d))
         self.blocks = nn.ModuleList(
             Block(d, n_heads, ffn, dropout, attn_dropout, norm) for _ in range(n_layers)

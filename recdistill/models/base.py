@@ -46,6 +46,7 @@ from scipy import sparse
 
 from recdistill.data.views import Histories, Scorer, TrainData
 from recdistill.errors import ConfigError
+from recdistill.models.cost import Cost, DataSize, ranking_seconds, scores_bytes
 from recdistill.models.ranking import mask_scores, top_k, top_row
 from recdistill.models.state import StateField
 from recdistill.train.options import FitOptions
@@ -155,6 +156,21 @@ class Recommender(ABC):
         raise ConfigError(
             f"quantize: model '{self.kind}' cannot be quantized "
             f"(precisions it supports: {', '.join(self.quantizations) or 'none'})"
+        )
+
+    # -- cost before fitting -------------------------------------------------
+    def estimate(self, size: DataSize) -> Cost:
+        """Peak memory, one fit's and one evaluation's seconds on data of ``size``.
+
+        The default suits models whose state is a few numbers per user and item and
+        whose fit is a pass over the interactions; models that grow faster override
+        it (:mod:`recdistill.models.cost`).
+        """
+        state = 4.0 * 64 * (size.users + size.items)
+        return Cost(
+            memory_bytes=state + scores_bytes(size),
+            fit_seconds=size.interactions / 1e7,
+            eval_seconds=ranking_seconds(size),
         )
 
     # -- sizes -------------------------------------------------------------

@@ -11,6 +11,7 @@ from scipy import sparse
 
 from recdistill.models._factors import FactorModel
 from recdistill.models.base import ModelConfig, register
+from recdistill.models.cost import DENSE_FLOPS, Cost, DataSize, ranking_seconds, scores_bytes
 from recdistill.models.state import Dense, declare
 
 
@@ -46,6 +47,16 @@ class BPR(FactorModel):
     solver = BayesianPersonalizedRanking
     STATE = declare({**FactorModel.STATE, "item_bias": Dense("item_bias")})
     item_bias: np.ndarray
+
+    def estimate(self, size: DataSize) -> Cost:
+        """SGD: every interaction once per iteration, ``F`` multiply-adds each."""
+        c = self.config
+        return Cost(
+            memory_bytes=8.0 * (size.users + size.items) * (c.factors + 1) + scores_bytes(size),
+            fit_seconds=size.interactions * c.iterations * (c.factors + 1) / 2.5e8,
+            eval_seconds=2.0 * size.eval_users * size.items * c.factors / DENSE_FLOPS
+            + ranking_seconds(size),
+        )
 
     def solver_params(self) -> dict[str, Any]:
         c = self.config

@@ -17,6 +17,14 @@ from recdistill.models.base import (
     TrainData,
     register,
 )
+from recdistill.models.cost import (
+    DENSE_FLOPS,
+    SPARSE_ENTRIES,
+    Cost,
+    DataSize,
+    ranking_seconds,
+    scores_bytes,
+)
 from recdistill.models.state import Dense, declare
 
 # Above this many items the Gram matrix is inverted in float32 to halve memory.
@@ -75,6 +83,16 @@ class EASE(Recommender):
     config: EASEConfig
     STATE = declare({"B": Dense("weights", ndim=2)})
     weights: np.ndarray
+
+    def estimate(self, size: DataSize) -> Cost:
+        """``I x I`` Gram and inverse (three such arrays at the peak), ``~I^3`` flops."""
+        width = 8.0 if size.items <= _FLOAT64_MAX_ITEMS else 4.0
+        return Cost(
+            memory_bytes=3.0 * width * size.items**2 + scores_bytes(size),
+            fit_seconds=float(size.items) ** 3 / DENSE_FLOPS + size.interactions / SPARSE_ENTRIES,
+            eval_seconds=2.0 * size.eval_users * size.items * size.per_user / DENSE_FLOPS
+            + ranking_seconds(size),
+        )
 
     def _fit(self, data: TrainData, options: FitOptions) -> None:
         with threadpool_limits(limits=options.threads):

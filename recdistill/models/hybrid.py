@@ -16,6 +16,7 @@ from recdistill.models.base import (
     build_model,
     register,
 )
+from recdistill.models.cost import Cost, DataSize
 
 
 class SubModel(ModelConfig):
@@ -81,6 +82,10 @@ class Hybrid(Recommender):
 
     def parts(self) -> dict[str, Recommender]:
         return {"cf": self.cf, "content": self.content}
+
+    def estimate(self, size: DataSize) -> Cost:
+        """Both parts, fitted and scored one after the other."""
+        return self.cf.estimate(size) + self.content.estimate(size)
 
     def _fit(self, data: TrainData, options: FitOptions) -> None:
         for model in self.parts().values():

@@ -11,6 +11,7 @@ from scipy import sparse
 
 from recdistill.models._factors import FactorModel
 from recdistill.models.base import ModelConfig, register
+from recdistill.models.cost import DENSE_FLOPS, Cost, DataSize, ranking_seconds, scores_bytes
 
 _SOLVE_CHUNK = 1024
 
@@ -82,6 +83,19 @@ class IALS(FactorModel):
     Config = IALSConfig
     config: IALSConfig
     solver = AlternatingLeastSquares
+
+    def estimate(self, size: DataSize) -> Cost:
+        """Per sweep, conjugate-gradient steps over every interaction and an ``F x F``
+        system per user and item."""
+        c = self.config
+        f = c.factors
+        sweep = 6.0 * size.interactions * f + 6.0 * (size.users + size.items) * f * f
+        return Cost(
+            memory_bytes=8.0 * (size.users + size.items) * f + scores_bytes(size),
+            fit_seconds=c.iterations * sweep / 3e9,
+            eval_seconds=2.0 * size.eval_users * size.items * f / DENSE_FLOPS
+            + ranking_seconds(size),
+        )
 
     def solver_params(self) -> dict[str, Any]:
         c = self.config

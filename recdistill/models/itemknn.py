@@ -17,6 +17,14 @@ from recdistill.models.base import (
     TrainData,
     register,
 )
+from recdistill.models.cost import (
+    DENSE_ELEMENTS,
+    SPARSE_ENTRIES,
+    Cost,
+    DataSize,
+    ranking_seconds,
+    scores_bytes,
+)
 from recdistill.models.state import CSR, declare
 
 # Entries of one dense I x block slice of the Gram matrix (64 MB as float64).
@@ -96,6 +104,21 @@ class ItemKNN(Recommender):
     config: ItemKNNConfig
     STATE = declare({"sim": CSR("sim")})
     sim: sparse.csr_matrix
+
+    def estimate(self, size: DataSize) -> Cost:
+        """Dense ``I x block`` slices of the co-occurrences, top-N per item; the scores
+        sum ``N`` neighbours per history item."""
+        n = self.config.neighbors
+        fit = (
+            size.users * size.per_user**2 / SPARSE_ENTRIES  # co-occurring pairs
+            + 4.0 * float(size.items) ** 2 / DENSE_ELEMENTS  # dense slices, top-N
+        )
+        score = size.eval_users * size.per_user * n / SPARSE_ENTRIES
+        return Cost(
+            memory_bytes=8.0 * _BLOCK_ENTRIES * 3 + 12.0 * size.items * n + scores_bytes(size),
+            fit_seconds=fit,
+            eval_seconds=score + ranking_seconds(size),
+        )
 
     def _fit(self, data: TrainData, options: FitOptions) -> None:
         c = self.config

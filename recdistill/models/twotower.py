@@ -36,7 +36,7 @@ from scipy import special
 from torch import nn
 
 from recdistill.errors import ConfigError
-from recdistill.models._sasrec_net import INIT_STD, SeqNet
+from recdistill.models._sasrec_net import INIT_STD, FastDropout, SeqNet
 from recdistill.models._seqmodel import SeqTrainConfig, SequentialModel
 from recdistill.models.base import Histories, ModelConfig, register
 
@@ -89,9 +89,9 @@ class PooledNet(SeqNet):
         super().__init__(n_items, d, max_len)
         self.decay = decay
         hidden = max(1, round(hidden_mult * d))
-        self.drop = nn.Dropout(dropout)
+        self.drop = FastDropout(dropout)
         self.mlp = nn.Sequential(
-            nn.Linear(3 * d, hidden), nn.GELU(), nn.Dropout(dropout), nn.Linear(hidden, d)
+            nn.Linear(3 * d, hidden), nn.GELU(), FastDropout(dropout), nn.Linear(hidden, d)
         )
         self.out_norm = nn.LayerNorm(d)
         for m in self.mlp:

@@ -17,6 +17,14 @@ from recdistill.models.base import (
     TrainData,
     register,
 )
+from recdistill.models.cost import (
+    DENSE_ELEMENTS,
+    SPARSE_ENTRIES,
+    Cost,
+    DataSize,
+    ranking_seconds,
+    scores_bytes,
+)
 
 # Dense B x U similarity work buffer per chunk, in entries (~128 MB as float64).
 _CHUNK_ENTRIES = 16_000_000
@@ -57,6 +65,17 @@ class UserKNN(Recommender):
         super().__init__(config)
         self.train = sparse.csr_matrix((0, 0), dtype=np.float32)
         self._derive()
+
+    def estimate(self, size: DataSize) -> Cost:
+        """Scoring compares every evaluated user with every training user (dense)."""
+        compare = size.eval_users * size.users
+        return Cost(
+            memory_bytes=8.0 * _CHUNK_ENTRIES * 3 + 12.0 * size.interactions + scores_bytes(size),
+            fit_seconds=size.interactions / SPARSE_ENTRIES,
+            eval_seconds=3.0 * compare / DENSE_ELEMENTS
+            + size.eval_users * size.per_user * size.per_item / SPARSE_ENTRIES
+            + ranking_seconds(size),
+        )
 
     def _fit(self, data: TrainData, options: FitOptions) -> None:
         self.train = sparse.csr_matrix(data.matrix, dtype=np.float32)

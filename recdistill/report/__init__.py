@@ -21,7 +21,7 @@ import html
 from typing import Any
 
 from recdistill.report import plots
-from recdistill.report.format import fmt_bytes, num, pct
+from recdistill.report.format import fmt_bytes, fmt_seconds, num, pct
 
 __all__ = ["render_report"]
 
@@ -88,6 +88,35 @@ def _ratios_table(metrics: dict[str, Any], k: int) -> str:
     return "".join(out) + "</table>"
 
 
+def _budget_section(metrics: dict[str, Any]) -> str:
+    """The time budget: each stage's plan against what it took, and what was shrunk or
+    skipped (and why)."""
+    budget = metrics.get("budget")
+    if not budget or not budget.get("stages"):
+        return ""
+    total = budget.get("budget_s")
+    head = "no budget (trained to convergence)" if total is None else (
+        f"budget {fmt_seconds(total)}, took {fmt_seconds(budget.get('seconds'))}"
+    )
+    out = [f"<p>{html.escape(head)}</p><table><tr>"]
+    out += [f"<th>{h}</th>" for h in ("stage", "planned", "allowed at its start", "took")]
+    out.append("</tr>")
+    for name, st in budget["stages"].items():
+        cells = [name, fmt_seconds(st.get("planned_s")), fmt_seconds(st.get("allowed_s")),
+                 fmt_seconds(st.get("seconds"))]
+        out.append("<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in cells) + "</tr>")
+    out.append("</table>")
+    notes = budget.get("notes") or []
+    if notes:
+        items = "".join(
+            f"<li><b>{html.escape(n['subject'])}</b> {html.escape(n['action'])}: "
+            f"{html.escape(n['reason'])}</li>"
+            for n in notes
+        )
+        out.append(f"<ul>{items}</ul>")
+    return "".join(out)
+
+
 def _results_table(metrics: dict[str, Any], k: int) -> str:
     head = ["model", "role", "kd", f"NDCG@{k}", f"Recall@{k}", f"HR@{k}", f"MRR@{k}"]
     head += [f"Coverage@{k}", f"Novelty@{k}", "params", "serving", "ms/user", "train s"]
@@ -139,6 +168,7 @@ def render_report(
         ("Training curves", plots.training_curves(logs, select)),
         ("Recall by popularity group", plots.recall_by_popularity(metrics, k)),
         ("All results (test split, full ranking)", _results_table(metrics, k)),
+        ("Time budget", _budget_section(metrics)),
     ]
     body = "".join(
         f"<h2>{html.escape(title)}</h2><figure class='scroll'>{content}</figure>"

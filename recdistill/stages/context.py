@@ -5,11 +5,14 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
+
+import numpy as np
 
 from recdistill.budget import Plan
 from recdistill.config import RunConfig
-from recdistill.data.types import Dataset
+from recdistill.data.types import Dataset, Interactions
 from recdistill.data.views import Scorer, TrainData
 from recdistill.evaluate.protocol import EvalTask, evaluate
 from recdistill.runfolder import RunFolder
@@ -49,13 +52,29 @@ class Stage:
     def train_valid(self) -> TrainData:
         return TrainData(self.split.train_valid, self.ds.item_text, self.ds.item_category)
 
+    @cached_property
+    def eval_users(self) -> np.ndarray | None:
+        """The users evaluated when more have targets than ``evaluation.max_users``: a
+        fixed random sample (seeded by the run's seed), the same for every model and for
+        validation and test. None: every user with a target."""
+        cap = self.cfg.evaluation.max_users
+        users = np.union1d(self.split.valid.users_present(), self.split.test.users_present())
+        if cap is None or len(users) <= cap:
+            return None
+        rng = np.random.default_rng([self.cfg.seed, 17])
+        return np.sort(rng.choice(users, size=cap, replace=False))
+
+    def _targets(self, table: Interactions) -> Interactions:
+        users = self.eval_users
+        return table if users is None else table.select(np.isin(table.user, users))
+
     @property
     def valid_task(self) -> EvalTask:
-        return EvalTask(self.split.train, self.split.valid, "valid")
+        return EvalTask(self.split.train, self._targets(self.split.valid), "valid")
 
     @property
     def test_task(self) -> EvalTask:
-        return EvalTask(self.split.train_valid, self.split.test, "test")
+        return EvalTask(self.split.train_valid, self._targets(self.split.test), "test")
 
     def validator(self) -> Callable[[Scorer], dict[str, float]]:
         """The validation callable iterative models use for early stopping."""

@@ -15,7 +15,7 @@ from typing import Any
 
 from recdistill.evaluate.efficiency import measure
 from recdistill.evaluate.selection import select
-from recdistill.models.base import Recommender
+from recdistill.models.base import ModelConfig, Recommender
 from recdistill.report.ratios import distillation_rows
 from recdistill.specs import SpecBase
 from recdistill.stages import data
@@ -41,12 +41,14 @@ def fit_select_test(
     role: str,
     refit_default: bool,
     deadline: float | None = None,
+    points: list[ModelConfig] | None = None,
 ) -> tuple[Recommender, dict[str, Any]]:
     """Select on validation, optionally refit on train + validation, test once, save.
 
     ``deadline`` (``time.monotonic()``): when every fit of the search must be
-    done; neural models plan their steps to end by then. Returns the final
-    model and its ``metrics.json`` entry (empty on ranks > 0).
+    done; neural models plan their steps to end by then. ``points``: the grid
+    points to try (default: the spec's whole grid). Returns the final model and
+    its ``metrics.json`` entry (empty on ranks > 0).
     """
     ev = stage.cfg.evaluation
     name = spec.label
@@ -57,7 +59,7 @@ def fit_select_test(
         out_dir=stage.run.model_dir(name),
         deadline=deadline,
     )
-    sel = select(spec, stage.train, stage.valid_task, ev, options)
+    sel = select(spec, stage.train, stage.valid_task, ev, options, points=points)
     refit = spec.refit if spec.refit is not None else refit_default
     if refit:
         t0 = time.perf_counter()
@@ -112,6 +114,8 @@ def metrics_document(
             "mask_seen": cfg.evaluation.mask_seen,
             "select_metric": cfg.evaluation.select_metric,
             "ties": "pessimistic",
+            "evaluated_users": len(stage.test_task.users),
+            "users_sampled": stage.eval_users is not None,
         },
         "models": models,
         "distillation": distillation_rows(models, k=ks[0]),

@@ -32,23 +32,10 @@ from recdistill.models._seqmodel import SequentialModel
 from recdistill.models.base import Recommender
 from recdistill.specs import SpecBase, model_spec
 from recdistill.stages.context import Stage, deadline
+from recdistill.stages.defaults import default_students
 from recdistill.stages.evaluation import fit_select_test, test_and_save
 
 log = logging.getLogger("recdistill")
-
-
-def default_students() -> list[SpecBase]:
-    """A history-pooled two-tower student, d=32: no language model and no transformer at
-    serving time, a few % of the default teacher's bytes, tens of microseconds per request.
-
-    The benchmarks (docs/BENCHMARKS.md, "Distillation") found it as good as or
-    better than the small ID-only SASRec at the same size, and much faster to serve.
-    """
-    return [
-        model_spec(
-            "twotower", name="student", params={"d_model": 32, "epochs": 100, "patience": 10}
-        )
-    ]
 
 
 def default_recipes() -> dict[str, KDMixerConfig]:
@@ -61,9 +48,20 @@ def distillable_kinds() -> list[str]:
     return sorted(k for k, cls in MODELS.items() if cls.distillable)
 
 
-def resolve(cfg: DistillConfig) -> tuple[list[SpecBase], dict[str, KDMixerConfig]]:
-    """The configured (or default) students and recipes, checked before anything trains."""
-    students = cfg.students if cfg.students is not None else default_students()
+def resolve(
+    cfg: DistillConfig, stage: Stage | None = None, teacher: Recommender | None = None
+) -> tuple[list[SpecBase], dict[str, KDMixerConfig]]:
+    """The configured (or default) students and recipes, checked before anything trains.
+
+    The default student (:func:`~recdistill.stages.defaults.default_students`) is
+    sized from ``stage``'s data and ``teacher``'s serving bytes.
+    """
+    if cfg.students is not None:
+        students = cfg.students
+    elif stage is not None:
+        students = default_students(stage, teacher)
+    else:
+        students = [model_spec("twotower", name="student", params={"d_model": 32})]
     recipes = cfg.recipes if cfg.recipes is not None else default_recipes()
     if not students:
         raise ConfigError("distill.students: empty list (use distill: null for no students)")
@@ -124,7 +122,7 @@ def run(
     (a student that ends early leaves its time to the next ones).
     """
     seq = _sequential(teacher)
-    students, recipes = resolve(cfg)
+    students, recipes = resolve(cfg, stage, teacher)
     runs = _runs(cfg, students, recipes)
     results: dict[str, dict[str, Any]] = {}
     with stage.plan.stage("students") as allowed:

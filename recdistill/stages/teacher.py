@@ -4,26 +4,19 @@ from __future__ import annotations
 
 from typing import Any
 
-from recdistill.config import RunConfig
 from recdistill.models.base import Recommender
-from recdistill.specs import SpecBase, model_spec
+from recdistill.specs import SpecBase
 from recdistill.stages.context import Stage, deadline
+from recdistill.stages.defaults import default_teacher
 from recdistill.stages.evaluation import fit_select_test
 
 
-def default_teacher() -> SpecBase:
-    """The default teacher: a wide, text-aware SASRec trained with full softmax."""
-    return model_spec(
-        "sasrec",
-        name="teacher",
-        params={"d_model": 256, "n_layers": 2, "n_heads": 4, "text": {"encoder": "minilm"}},
-    )
-
-
-def teacher_spec(cfg: RunConfig) -> SpecBase | None:
-    """The configured teacher (``default``: :func:`default_teacher`; None: no teacher)."""
+def teacher_spec(stage: Stage) -> SpecBase | None:
+    """The configured teacher (``default``: chosen from the data by
+    :func:`~recdistill.stages.defaults.default_teacher`; None: no teacher)."""
+    cfg = stage.cfg
     if cfg.teacher == "default":
-        return default_teacher()
+        return default_teacher(stage)
     return cfg.teacher
 
 
@@ -32,7 +25,7 @@ def run(stage: Stage) -> tuple[Recommender | None, dict[str, dict[str, Any]]]:
 
     Returns the fitted teacher (None without one) and its ``metrics.json`` entry.
     """
-    spec = teacher_spec(stage.cfg)
+    spec = teacher_spec(stage)
     if spec is None:
         return None, {}
     with stage.plan.stage("teacher") as allowed:

@@ -352,12 +352,20 @@ class TrainSession:
         )  # fmt: skip
 
     def _replan(self, run: _Fit, steps_per_epoch: int, record: dict[str, Any]) -> None:
-        """After the first epoch: correct the plan with its measured training and
-        validation time, so the schedule still ends when the budget does."""
+        """After each epoch: correct the plan with the epoch's measured training and
+        validation time, so the schedule still ends when the budget does.
+
+        After the first epoch (which replaces the probe's guess at validation) the
+        plan may grow or shrink; after later ones it only shrinks (when the machine
+        got slower), so the schedule never stretches out again mid-way.
+        """
         state = run.state
-        per_step = (record["seconds"] + record.get("val_seconds", 0.0)) / max(state.steps, 1)
+        steps = max(int(record.get("steps", 0)) or steps_per_epoch, 1)
+        per_step = (record["seconds"] + record.get("val_seconds", 0.0)) / steps
         fit = int(max(run.left(), 0.0) / max(per_step, 1e-9))
         planned = max(min(run.cap(steps_per_epoch), state.steps + fit), state.steps)
+        if state.epoch > 1 and state.planned_steps is not None:
+            planned = min(planned, state.planned_steps)
         state.planned_steps = int(dist.broadcast_object(planned))
 
     def _begin(
@@ -428,7 +436,7 @@ class TrainSession:
             record["val"] = decision["val"]
             record["val_seconds"] = decision["seconds"]
         state.records.append(record)
-        if run.deadline is not None and state.epoch == 1:
+        if run.deadline is not None:
             self._replan(run, ctx.steps_per_epoch, record)
         state.done = (
             state.epoch >= run.epochs
@@ -461,6 +469,7 @@ class TrainSession:
         return state
 
     def _train_epoch(self, trainer: EpochTrainer, ctx: EpochContext) -> dict[str, Any]:
+        first_step = ctx.step
         t0 = time.perf_counter()
         stats = trainer.train_epoch(ctx)
         seconds = time.perf_counter() - t0
@@ -469,6 +478,7 @@ class TrainSession:
             "epoch": ctx.epoch + 1,
             **{k: float(v) for k, v in stats.items()},
             "loss": loss_sum / ctx.world,
+            "steps": ctx.step - first_step,
             "sequences": int(seqs),
             "seconds": seconds,
             "sequences_per_s": seqs / max(seconds, 1e-9),

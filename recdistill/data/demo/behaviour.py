@@ -114,16 +114,35 @@ def _expo(u: float, mean: float) -> float:
     return -mean * math.log(1.0 - u)
 
 
-def simulate(rng: np.random.Generator, cat: Catalogue, n_users: int) -> Events:
-    """Simulate ``n_users`` users over the catalogue; see the module docstring."""
+def activity(rng: np.random.Generator, n_users: int, median: float = ACTIVITY_MEDIAN) -> np.ndarray:
+    """Events per user: ``MIN_EVENTS`` plus a log-normal number (``median`` beyond the
+    minimum), capped at ``MAX_EVENTS``."""
+    extra = np.floor(rng.lognormal(math.log(median), ACTIVITY_SIGMA, n_users))
+    return (MIN_EVENTS + np.minimum(extra, MAX_EVENTS - MIN_EVENTS)).astype(np.int64)
+
+
+def simulate(
+    rng: np.random.Generator,
+    cat: Catalogue,
+    n_users: int,
+    n_events: np.ndarray | None = None,
+    user_offset: int = 0,
+    shop: Shop | None = None,
+) -> Events:
+    """Simulate ``n_users`` users over the catalogue; see the module docstring.
+
+    ``n_events``: each user's number of events (default: drawn by :func:`activity`);
+    ``user_offset``: the index of the first user (simulating a large log in chunks);
+    ``shop``: the catalogue lookups, when a caller simulates several chunks.
+    """
     if n_users < 1:
         raise ValueError(f"n_users must be at least 1, got {n_users}")
-    shop = _Shop(cat)
+    shop = shop if shop is not None else Shop(cat)
     n_leaves = len(cat.leaves)
 
     # Per-user draws, vectorised.
-    extra = np.floor(rng.lognormal(math.log(ACTIVITY_MEDIAN), ACTIVITY_SIGMA, n_users))
-    n_events = (MIN_EVENTS + np.minimum(extra, MAX_EVENTS - MIN_EVENTS)).astype(np.int64)
+    if n_events is None:
+        n_events = activity(rng, n_users)
     leaf_appeal = np.array(
         [leaf.appeal if shop.by_leaf[j] else 0.0 for j, leaf in enumerate(cat.leaves)]
     )
@@ -147,13 +166,13 @@ def simulate(rng: np.random.Generator, cat: Catalogue, n_users: int) -> Events:
         arr = np.asarray(times)
         if arr[-1] > end[u]:  # squeeze the history back into the window
             arr = start[u] + (arr - start[u]) * ((end[u] - start[u]) / (arr[-1] - start[u]))
-        out_user.append(np.full(len(items), u, dtype=np.int64))
+        out_user.append(np.full(len(items), u + user_offset, dtype=np.int64))
         out_item.append(np.asarray(items, dtype=np.int64))
         out_time.append(np.floor(arr).astype(np.int64))
     return Events(np.concatenate(out_user), np.concatenate(out_item), np.concatenate(out_time))
 
 
-class _Shop:
+class Shop:
     """Catalogue lookups for the simulation, as plain Python lists (fast to index)."""
 
     def __init__(self, cat: Catalogue) -> None:
@@ -190,7 +209,7 @@ class _User:
     """One user's state while their history is simulated."""
 
     def __init__(
-        self, shop: _Shop, r: _Uniform, theta_start: list[float], theta_end: list[float],
+        self, shop: Shop, r: _Uniform, theta_start: list[float], theta_end: list[float],
         affinity: np.ndarray,
     ) -> None:
         self.shop = shop

@@ -91,8 +91,9 @@ def zipf(n: int, exponent: float) -> np.ndarray:
 class _Builder:
     """Collects items one by one and keeps titles unique."""
 
-    def __init__(self, rng: np.random.Generator) -> None:
+    def __init__(self, rng: np.random.Generator, leaves: tuple[Leaf, ...] = LEAVES) -> None:
         self.rng = rng
+        self.leaves = leaves
         self.title: list[str] = []
         self.description: list[str] = []
         self.leaf: list[int] = []
@@ -109,7 +110,7 @@ class _Builder:
         title = fmt.format_map(values)
         if title in self.seen:
             return False
-        leaf = LEAVES[leaf_id]
+        leaf = self.leaves[leaf_id]
         blurb = leaf.blurbs[int(self.rng.integers(len(leaf.blurbs)))]
         self.seen.add(title)
         self.title.append(title)
@@ -172,7 +173,9 @@ def _allocate(total: int, shares: np.ndarray, capacity: np.ndarray) -> np.ndarra
     return out
 
 
-def build_catalogue(rng: np.random.Generator, n_items: int) -> Catalogue:
+def build_catalogue(
+    rng: np.random.Generator, n_items: int, leaves: tuple[Leaf, ...] = LEAVES
+) -> Catalogue:
     """Draw a catalogue of exactly ``n_items`` items with unique titles.
 
     Devices (with their model names and variants) and their accessories first,
@@ -183,7 +186,7 @@ def build_catalogue(rng: np.random.Generator, n_items: int) -> Catalogue:
     """
     if n_items < MIN_ITEMS:
         raise ValueError(f"n_items must be at least {MIN_ITEMS}, got {n_items}")
-    b = _Builder(rng)
+    b = _Builder(rng, leaves)
     model_name: list[str] = []
     model_leaf: list[int] = []
     _add_devices(b, rng, n_items / FULL_ITEMS, model_name, model_leaf)
@@ -193,12 +196,12 @@ def build_catalogue(rng: np.random.Generator, n_items: int) -> Catalogue:
         raise ValueError(f"n_items={n_items} is too small for the demo catalogue")
     leaf_arr = np.asarray(b.leaf, dtype=np.int64)
     weight = np.asarray(b.weight, dtype=np.float64)
-    weight /= np.bincount(leaf_arr, weights=weight, minlength=len(LEAVES))[leaf_arr]
-    interval = np.array([LEAVES[i].interval for i in range(len(LEAVES))])[leaf_arr]
+    weight /= np.bincount(leaf_arr, weights=weight, minlength=len(leaves))[leaf_arr]
+    interval = np.array([leaf.interval for leaf in leaves])[leaf_arr]
     # Shuffle so item order (and so item ids) says nothing about the category.
     order = rng.permutation(n)
     return Catalogue(
-        leaves=LEAVES,
+        leaves=leaves,
         title=[b.title[i] for i in order],
         description=[b.description[i] for i in order],
         leaf=leaf_arr[order],
@@ -220,7 +223,7 @@ def _add_devices(
 ) -> None:
     """Each device leaf's models (a few variants each), then its accessories per model."""
     taken: set[str] = set()
-    for dev_id, dev in enumerate(LEAVES):
+    for dev_id, dev in enumerate(b.leaves):
         if dev.kind != DEVICE:
             continue
         models = _model_names(rng, dev, max(2, round(dev.share * scale)), taken)
@@ -252,7 +255,7 @@ def _add_accessories(
     first: int,
 ) -> None:
     """The accessories of device ``dev``: some types per model, a few variants each."""
-    for acc_id, acc in enumerate(LEAVES):
+    for acc_id, acc in enumerate(b.leaves):
         if acc.kind != ACCESSORY or acc.parent != dev.name:
             continue
         type_w = zipf(len(acc.fmts), 0.5)[rng.permutation(len(acc.fmts))]
@@ -271,15 +274,16 @@ def _add_accessories(
 
 def _add_plain_leaves(b: _Builder, rng: np.random.Generator, n_items: int) -> None:
     """The other leaves share the items left, by their shares and within their capacity."""
-    plain = [i for i, leaf in enumerate(LEAVES) if leaf.kind not in (DEVICE, ACCESSORY)]
+    leaves = b.leaves
+    plain = [i for i, leaf in enumerate(leaves) if leaf.kind not in (DEVICE, ACCESSORY)]
     left = n_items - len(b.title)
     if left < len(plain):
         raise ValueError(f"n_items={n_items} is too small for the demo catalogue")
-    shares = np.array([LEAVES[i].share for i in plain])
-    capacity = np.array([_capacity(LEAVES[i]) for i in plain], dtype=np.int64)
+    shares = np.array([leaves[i].share for i in plain])
+    capacity = np.array([_capacity(leaves[i]) for i in plain], dtype=np.int64)
     targets = _allocate(left, shares, capacity)
     for leaf_id, target in zip(plain, targets, strict=True):
-        leaf = LEAVES[leaf_id]
+        leaf = leaves[leaf_id]
         pool = [(fmt, c) for fmt in leaf.fmts for c in _combos(leaf, fmt)]
         pop = zipf(int(target), ZIPF_ITEMS)
         added = 0

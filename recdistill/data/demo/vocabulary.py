@@ -17,7 +17,7 @@ Kinds:
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 DEVICE, ACCESSORY, CONSUMABLE, REGULAR = "device", "accessory", "consumable", "regular"
 
@@ -688,3 +688,54 @@ LEAVES: tuple[Leaf, ...] = (
 )
 
 DEPARTMENTS: tuple[str, ...] = tuple(dict.fromkeys(leaf.dept for leaf in LEAVES))
+
+
+_SYLLABLES_A = (
+    "Al", "Bel", "Cor", "Dan", "El", "Fen", "Gal", "Hal", "Ir", "Jun", "Kel", "Lum", "Mar",
+    "Nor", "Or", "Pel", "Quin", "Ros", "Sol", "Tor", "Ul", "Val", "Wen", "Xan", "Yar", "Zel",
+)
+_SYLLABLES_B = ("a", "en", "ix", "o", "ora", "is", "ant", "ex", "io", "um", "ar", "eo")
+_SYLLABLES_C = ("", "a", "on", "ia", "us", "ix", "ent", "ara")
+
+
+def brand_names(n: int, avoid: set[str] | frozenset[str] = frozenset()) -> list[str]:
+    """``n`` invented brand names ("Corix", "Valora", ...), none of them in ``avoid``.
+
+    The same ``n`` always gives the same names, in the same order.
+    """
+    out: list[str] = []
+    for c in _SYLLABLES_C:
+        for b in _SYLLABLES_B:
+            for a in _SYLLABLES_A:
+                name = a + b + c
+                if name not in avoid:
+                    out.append(name)
+                    if len(out) == n:
+                        return out
+    raise ValueError(f"brand_names: at most {len(out)} names, asked for {n}")
+
+
+def widen(leaves: tuple[Leaf, ...], factor: int) -> tuple[Leaf, ...]:
+    """The leaves with ``factor`` times as many brands each (a larger catalogue's shelves).
+
+    Every leaf with a ``brand`` axis gets invented brands beside its own (each leaf
+    its own run of the invented names), so titles (and device model names) stay
+    unique and believable at tens of thousands of items. ``factor`` 1: the leaves
+    as they are.
+    """
+    if factor <= 1:
+        return leaves
+    taken = {b for leaf in leaves for b in leaf.axes.get("brand", ())}
+    pool = brand_names(len(_SYLLABLES_A) * len(_SYLLABLES_B) * len(_SYLLABLES_C) - len(taken),
+                       taken)
+    out = []
+    for i, leaf in enumerate(leaves):
+        brands = leaf.axes.get("brand")
+        if not brands:
+            out.append(leaf)
+            continue
+        need = len(brands) * (factor - 1)
+        start = (i * 53) % len(pool)
+        extra = [pool[(start + j) % len(pool)] for j in range(need)]
+        out.append(replace(leaf, axes={**leaf.axes, "brand": (*brands, *extra)}))
+    return tuple(out)

@@ -1,0 +1,131 @@
+"""The run budget: parsing, the split across stages, overruns shrinking later stages, the
+baselines' guards (memory and time), and a tiny budgeted run that stays inside its budget."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from recdistill.budget import SHARES, Plan, parse_budget
+from recdistill.errors import ConfigError
+
+
+@pytest.mark.parametrize(
+    ("text", "seconds"),
+    [("20m", 1200.0), ("90s", 90.0), ("1.5h", 5400.0), ("45", 45.0), (600, 600.0),
+     ("none", None), (None, None), (" 2M ", 120.0)],
+)
+def test_budgets_parse(text: Any, seconds: float | None) -> None:
+    assert parse_budget(text) == seconds
+
+
+@pytest.mark.parametrize("bad", ["20 minutes", "-5m", "0", "m", True, "1e9x"])
+def test_bad_budgets_are_one_clear_line(bad: Any) -> None:
+    with pytest.raises(ConfigError, match="budget"):
+        parse_budget(bad)
+
+
+def test_the_plan_splits_what_is_left_by_the_shares() -> None:
+    plan = Plan(600.0)
+    plan.lay_out(["teacher", "students", "baselines", "report"])
+    planned = {n: r.planned_s for n, r in plan.stages.items()}
+    total_share = sum(SHARES[n] for n in planned) + SHARES["reserve"]
+    for name, seconds in planned.items():
+        assert seconds == pytest.approx(600.0 * SHARES[name] / total_share, rel=0.01)
+    assert sum(planned.values()) < 600.0  # the reserve is kept
+
+
+def test_an_overrun_shrinks_the_later_stages_and_savings_grow_them() -> None:
+    def students_after(teacher_took: float) -> float:
+        plan = Plan(100.0)
+        plan.lay_out(["teacher", "students", "report"])
+        plan.t0 -= teacher_took
+        plan.stages["teacher"].seconds = teacher_took
+        allowed = plan.allowance("students")
+        assert allowed is not None
+        return allowed
+
+    plan = Plan(100.0)
+    plan.lay_out(["teacher", "students", "report"])
+    teacher_share, students_share = plan.stages["teacher"].planned_s, plan.allowance("students")
+    assert teacher_share is not None and students_share is not None
+    assert students_after(teacher_share + 20.0) < students_share  # an overrun: less
+    assert students_after(teacher_share - 20.0) > students_share  # a saving: more
+    assert students_after(99.0) < 1.0  # what is left is shared, never more
+
+
+def test_stages_record_what_they_took_and_the_notes_reach_metrics() -> None:
+    plan = Plan(30.0)
+    plan.lay_out(["teacher", "report"])
+    with plan.stage("teacher") as allowed:
+        assert allowed is not None and 0 < allowed < 30.0
+        time.sleep(0.05)
+    plan.note("ease", "skipped", "needs 12 GiB")
+    doc = plan.as_dict()
+    assert doc["budget_s"] == 30.0 and doc["stages"]["teacher"]["seconds"] >= 0.05
+    assert doc["notes"] == [{"subject": "ease", "action": "skipped", "reason": "needs 12 GiB"}]
+    assert Plan(None).allowance("teacher") is None  # no budget: no allowance
+
+
+def test_the_baseline_guard_skips_ease_when_its_gram_matrix_exceeds_the_bound() -> None:
+    from recdistill.models import build_model
+    from recdistill.models.cost import DataSize
+
+    big = DataSize(users=200_000, items=54_000, interactions=5_000_000, eval_users=50_000)
+    ease = build_model("ease").estimate(big)
+    assert ease.memory_bytes > 30 * 2**30  # three 54k x 54k float32 arrays
+    small = DataSize(users=6_040, items=3_416, interactions=1_000_000, eval_users=6_040)
+    assert build_model("ease").estimate(small).memory_bytes < 1 * 2**30
+    assert build_model("ease").estimate(big).fit_seconds > 100 * build_model(
+        "ease"
+    ).estimate(small).fit_seconds
+
+
+def _stage(tmp_path: Path, n_items: int, budget: str | None, memory_gb: float | None) -> Any:
+    import numpy as np
+
+    from recdistill.budget import Plan
+    from recdistill.config import parse_config
+    from recdistill.data.types import Interactions
+    from recdistill.runfolder import RunFolder
+    from recdistill.split import make_split
+    from recdistill.stages.context import Stage, run_options
+
+    rng = np.random.default_rng(0)
+    users = np.repeat(np.arange(50), 6)
+    items = rng.integers(0, n_items, len(users))
+    table = Interactions.build(users, items, np.arange(len(users)), 50, n_items)
+    cfg = parse_config({"data": {"interactions": {"path": "x.csv", "format": "csv"}},
+                        "memory_gb": memory_gb}, "c.yaml")
+    from recdistill.data.types import Dataset, IdMap
+
+    ds = Dataset("t", IdMap([str(u) for u in range(50)]), IdMap([str(i) for i in range(n_items)]),
+                 table, [""] * n_items, [str(i) for i in range(n_items)], [""] * n_items)
+    split = make_split(table, cfg.split)
+    run = RunFolder.create(tmp_path)
+    return Stage(cfg, ds, split, run_options(cfg, tmp_path), run, Plan.start(budget))
+
+
+def test_fit_plan_skips_what_does_not_fit_memory_and_shrinks_grids_to_fit_time(
+    tmp_path: Path,
+) -> None:
+    from recdistill.specs import model_spec
+    from recdistill.stages.baselines import fit_plan
+
+    stage = _stage(tmp_path, 2_000, "20m", memory_gb=0.02)  # 20 MB: EASE's 3 x 2000^2 x 8 B
+    specs = [model_spec("popularity"), model_spec("ease", grid={"l2": [10.0, 100.0]})]
+    planned = dict((s.label, p) for s, p in fit_plan(stage, specs, allowed=100.0))
+    assert set(planned) == {"popularity"}
+    assert any(n["subject"] == "ease" and n["action"] == "skipped" for n in stage.plan.notes)
+
+    stage = _stage(tmp_path, 2_000, "20m", memory_gb=None)
+    grid = {"factors": [8, 16], "regularization": [0.1, 1.0], "alpha": [1.0, 5.0]}
+    specs = [model_spec("ials", params={"iterations": 2}, grid=grid)]
+    full = fit_plan(stage, specs, allowed=None)[0][1]
+    tight = fit_plan(stage, specs, allowed=1e-4)
+    assert len(full) == 8
+    assert not tight or len(tight[0][1]) < 8  # halved until it fits, or skipped
+    assert any(n["subject"] == "ials" for n in stage.plan.notes)
