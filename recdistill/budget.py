@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from recdistill.errors import ConfigError
-from recdistill.report.format import fmt_seconds
+from recdistill.progress import fmt_seconds
 
 log = logging.getLogger("recdistill")
 
@@ -35,12 +35,12 @@ DEFAULT = "20m"
 
 #: each stage's share of the budget left after loading the data
 SHARES: dict[str, float] = {
-    "baselines": 0.12,
-    "teacher": 0.44,
-    "teacher_cache": 0.04,
-    "students": 0.32,
-    "report": 0.03,
-    "reserve": 0.05,
+    "baselines": 0.10,
+    "teacher": 0.55,
+    "teacher_cache": 0.03,
+    "students": 0.24,
+    "report": 0.02,
+    "reserve": 0.06,
 }
 
 _UNITS = {"s": 1.0, "m": 60.0, "h": 3600.0}

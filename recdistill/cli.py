@@ -133,11 +133,15 @@ def demo(
     ] = False,
     out: Annotated[Path, typer.Option("--out", help="Run folder.")] = Path("runs/demo"),
     seed: Annotated[int, typer.Option("--seed", help="Seed of the generated dataset.")] = 0,
+    budget: Annotated[
+        str | None,
+        typer.Option("--budget", help="Time budget (default: 150s with --quick, else 7m)."),
+    ] = None,
 ) -> None:
     """Generate the bundled e-commerce dataset and run the whole pipeline on it."""
     from recdistill.demo import run_demo
 
-    result = run_demo(out, quick=quick, seed=seed)
+    result = run_demo(out, quick=quick, seed=seed, budget=budget)
     _print_results(result.out_dir)
 
 

@@ -142,6 +142,14 @@ def run_sections() -> list[str]:
     ]
 
 
+def defaults_section() -> list[str]:
+    """What a config that holds only ``data`` trains (the rules of ``stages/defaults.py``)."""
+    from recdistill.stages import defaults
+
+    doc = (defaults.__doc__ or "").strip().split("\n", 1)[1].strip()
+    return ["## Defaults", "", doc.replace("``", "`"), ""]
+
+
 def distill_sections() -> list[str]:
     """The recipe and every method's parameters."""
     parts = [
@@ -190,6 +198,7 @@ def render() -> str:
         "## Run configuration (YAML)",
         "",
         *run_sections(),
+        *defaults_section(),
         *distill_sections(),
         *model_sections(),
     ]

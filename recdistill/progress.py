@@ -55,3 +55,17 @@ def track(
             t = progress.tasks[task]
             speed = t.speed
             progress.update(task, advance=1, rate=f"{speed:,.1f}/s" if speed else "")
+
+
+def fmt_seconds(s: float | None) -> str:
+    """``"45s"``, ``"12m 05s"``, ``"1h 02m"``; ``-`` for None."""
+    if s is None:
+        return "-"
+    s = max(0.0, float(s))
+    if s < 60:
+        return f"{s:.0f}s"
+    m, sec = divmod(round(s), 60)
+    if m < 60:
+        return f"{m}m {sec:02d}s"
+    h, m = divmod(m, 60)
+    return f"{h}h {m:02d}m"

@@ -20,7 +20,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / "recdistill"
 ALLOWED: dict[str, set[str]] = {
     "errors": set(),
     "progress": set(),
-    "budget": {"errors", "report"},
+    "budget": {"errors", "progress"},
     "data": {"errors", "progress"},
     "split": {"data", "errors"},
     "text": {"errors", "progress"},
@@ -30,7 +30,7 @@ ALLOWED: dict[str, set[str]] = {
     "distill": {"data", "errors", "progress", "train", "models"},
     "config": {"budget", "data", "split", "errors", "specs", "distill"},
     "evaluate": {"data", "errors", "progress", "models", "config", "specs"},
-    "report": set(),
+    "report": {"progress"},
     "runfolder": {"data", "split", "errors", "models", "train", "report"},
     "serve": {"data", "errors", "models", "runfolder"},
     "stages": {
@@ -39,7 +39,7 @@ ALLOWED: dict[str, set[str]] = {
     },
     "pipeline": {"budget", "config", "errors", "report", "runfolder", "stages", "train"},
     "demo": {"config", "data", "pipeline", "specs", "stages"},
-    "config_docs": {"config", "distill", "models", "specs"},
+    "config_docs": {"config", "distill", "models", "specs", "stages"},
     "cli": {
         "config", "data", "demo", "errors", "evaluate", "pipeline", "progress", "runfolder",
         "serve",

@@ -132,3 +132,13 @@ def test_every_model_kind_and_method_is_in_the_reference() -> None:
         assert heading in text
     assert all(f"### `{kind}`" in text for kind in MODELS)
     assert all(f"### method `{name}`" in text for name in METHODS)
+
+
+def test_the_documented_default_rules_match_their_constants() -> None:
+    from recdistill.stages import defaults
+
+    doc = defaults.__doc__ or ""
+    assert f"{defaults.SAMPLED_ABOVE:,} items" in doc
+    assert f"{defaults.N_NEGATIVES:,} negatives" in doc
+    assert f"{defaults.SMALL_LOG:,} training interactions" in doc
+    assert f"{100 * defaults.STUDENT_BYTES_SHARE:g}%" in doc

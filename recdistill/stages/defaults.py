@@ -1,6 +1,7 @@
 """The default teacher and student, chosen from the data (a config can pin any of it).
 
-The rules (docs/configuration.md, "Defaults"):
+What a config that names no teacher or students trains (rendered into
+docs/configuration.md, "Defaults"; a config can pin any of it):
 
 **Teacher**: SASRec, 2 blocks, ``d_model`` 64 (2 heads), dropout 0.2, full
 softmax cross-entropy, cosine schedule over the steps its share of the budget
@@ -11,17 +12,16 @@ allows (or 200 epochs with early stopping under ``budget: none``).
 - ``max_len``: the 95th percentile of the users' training history lengths,
   rounded up to a multiple of 10, between 20 and 200 (short histories waste no
   positions on padding);
-- ``loss``: above :data:`SAMPLED_ABOVE` items the catalogue's softmax would be
-  most of every step, so the teacher switches to the logQ-corrected sampled
-  softmax with :data:`N_NEGATIVES` negatives drawn by popularity;
-- ``patience``: 30 epochs on small logs (under :data:`SMALL_LOG` interactions,
-  whose epochs are cheap and whose validation is noisy), else 10.
+- ``loss``: above 20,000 items (``SAMPLED_ABOVE``) the catalogue's softmax would
+  be most of every step, so the teacher switches to the logQ-corrected sampled
+  softmax with 1,024 negatives (``N_NEGATIVES``) drawn by popularity;
+- ``patience``: 30 epochs on small logs (under 300,000 training interactions,
+  ``SMALL_LOG``: cheap epochs, noisy validation), else 10.
 
 **Student**: the history-pooled two-tower model (no user table, no text, no
 transformer at serving time), served in int8: the widest ``d_model`` (a
-multiple of 8, 16 to 64) whose int8 form takes at most
-:data:`STUDENT_BYTES_SHARE` of the teacher's serving bytes; the same loss rule
-as the teacher.
+multiple of 8, 16 to 64) whose int8 form takes at most 9.5% of the teacher's
+serving bytes (``STUDENT_BYTES_SHARE``); the same loss rule as the teacher.
 """
 
 from __future__ import annotations
@@ -97,6 +97,7 @@ def default_students(stage: Stage, teacher: Recommender | None = None) -> list[S
     params: dict[str, Any] = {
         "d_model": d,
         "hidden_mult": 1.0,
+        "lr": 0.003,
         "epochs": 100,
         "patience": 10,
         "max_len": history_max_len(stage),

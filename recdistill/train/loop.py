@@ -51,7 +51,7 @@ import torch
 from torch import nn
 
 from recdistill.errors import ConfigError
-from recdistill.progress import make_progress
+from recdistill.progress import fmt_seconds, make_progress
 from recdistill.train import dist
 from recdistill.train.checkpoint import (
     LAST,
@@ -446,7 +446,8 @@ class TrainSession:
         self._log_epoch(record, run.epochs, run.metric, state)
         if bars is not None:
             best = f"best {run.metric} {state.best_value:.4f} @ {state.best_epoch}"
-            bars.epoch_done(state.epoch, best if run.metric else "")
+            left = f"  {fmt_seconds(run.left())} of its budget left" if run.deadline else ""
+            bars.epoch_done(state.epoch, (best if run.metric else "") + left)
         self._save(trainer, run.scaler, run.fingerprint, state, run.metric, run.resumed_from)
         dist.barrier()
 
