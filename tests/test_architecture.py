@@ -34,7 +34,7 @@ ALLOWED: dict[str, set[str]] = {
     "runfolder": {"data", "split", "errors", "models", "train", "report"},
     "serve": {"data", "errors", "models", "runfolder"},
     "stages": {
-        "budget", "config", "data", "distill", "errors", "evaluate", "models", "progress", "report",
+        "budget", "config", "data", "text", "distill", "errors", "evaluate", "models", "progress", "report",
         "runfolder", "specs", "split", "train",
     },
     "pipeline": {"budget", "config", "errors", "report", "runfolder", "stages", "train"},

@@ -53,9 +53,11 @@ SCRIPT = textwrap.dedent(
                                           1.0 / np.log2(rank_of_truth + 2), 0.0).mean())}
 
     params = {"d_model": 32, "n_heads": 2, "n_layers": 1, "max_len": 16, "batch_size": 32,
-              "epochs": 6, "patience": 0, "dropout": 0.1, "lr": 0.01}
+              "epochs": 6, "patience": 0, "dropout": 0.1, "lr": 0.01,
+              "lr_schedule": "constant", "warmup": 0.0}
     model = build_model("sasrec", params).fit(
-        data, FitOptions(seed=0, progress=False, out_dir=out, validate=validate))
+        data, FitOptions(seed=0, progress=False, out_dir=out, validate=validate,
+                         precision="fp32"))
     save_file(model.state(), str(out / f"state-rank{dist.rank()}.safetensors"))
 
     # The teacher cache: every rank scores its share into the same files.

@@ -11,12 +11,12 @@ from recdistill.stages.defaults import default_teacher
 from recdistill.stages.evaluation import fit_select_test
 
 
-def teacher_spec(stage: Stage) -> SpecBase | None:
-    """The configured teacher (``default``: chosen from the data by
-    :func:`~recdistill.stages.defaults.default_teacher`; None: no teacher)."""
+def teacher_spec(stage: Stage, allowed: float | None = None) -> SpecBase | None:
+    """The configured teacher (``default``: chosen from the data and its ``allowed``
+    seconds by :func:`~recdistill.stages.defaults.default_teacher`; None: no teacher)."""
     cfg = stage.cfg
     if cfg.teacher == "default":
-        return default_teacher(stage)
+        return default_teacher(stage, allowed)
     return cfg.teacher
 
 
@@ -25,10 +25,11 @@ def run(stage: Stage) -> tuple[Recommender | None, dict[str, dict[str, Any]]]:
 
     Returns the fitted teacher (None without one) and its ``metrics.json`` entry.
     """
-    spec = teacher_spec(stage)
-    if spec is None:
+    if stage.cfg.teacher is None:
         return None, {}
     with stage.plan.stage("teacher") as allowed:
+        spec = teacher_spec(stage, allowed)
+        assert spec is not None
         model, entry = fit_select_test(
             stage, spec, role="teacher", refit_default=False, deadline=deadline(allowed)
         )

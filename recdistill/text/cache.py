@@ -194,6 +194,19 @@ def _lookup(
     return out, found
 
 
+def missing(texts: list[str], encoder: str, cache_dir: Path | None = None) -> int:
+    """How many distinct ``texts`` the cache of ``encoder`` lacks (what encoding would cost)."""
+    spec = get_spec(encoder)
+    keys = np.unique(text_keys(list(texts)), axis=0)
+    cache = EmbeddingCache(cache_dir or default_cache_dir(), spec.name, spec.version(), spec.dim)
+    try:
+        cached, _ = cache.load()
+    except OSError:
+        return len(keys)
+    have = {k.tobytes() for k in cached}
+    return sum(1 for k in keys if k.tobytes() not in have)
+
+
 def item_embeddings(
     texts: list[str],
     encoder: str | TextEncoder,
