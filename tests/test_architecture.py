@@ -34,8 +34,8 @@ ALLOWED: dict[str, set[str]] = {
     "runfolder": {"data", "split", "errors", "models", "train", "report"},
     "serve": {"data", "errors", "models", "runfolder"},
     "stages": {
-        "budget", "config", "data", "text", "distill", "errors", "evaluate", "models", "progress", "report",
-        "runfolder", "specs", "split", "train",
+        "budget", "config", "data", "distill", "errors", "evaluate", "models", "progress",
+        "report", "runfolder", "specs", "split", "text", "train",
     },
     "pipeline": {"budget", "config", "errors", "report", "runfolder", "stages", "train"},
     "demo": {"config", "data", "pipeline", "specs", "stages"},
