@@ -49,11 +49,13 @@ def run_pipeline(cfg: RunConfig, out: Path) -> RunResult:
     if not dist.is_main():
         dist.barrier()
         return RunResult(out, {})
+    # The baselines first (their cost is estimated and bounded), so the students, last,
+    # also get whatever time the earlier stages left.
+    models.update(baselines.run(stage, set(models) | _student_names(stage, kd)))
     if kd is not None and model is not None:
         teacher_name = next(iter(models), "teacher")
         with dist.local():  # rank 0 trains the small students alone
             models.update(students.run(stage, kd, model, teacher_name, cache, set(models)))
-    models.update(baselines.run(stage, set(models)))
     metrics = finish(stage, evaluation.metrics_document(stage, models, plan.elapsed()))
     dist.barrier()
     return RunResult(out, metrics)
@@ -62,13 +64,24 @@ def run_pipeline(cfg: RunConfig, out: Path) -> RunResult:
 def planned_stages(cfg: RunConfig) -> list[str]:
     """The stages a run will go through, in order (what the budget is split across)."""
     names = []
+    with_students = cfg.teacher is not None and cfg.distill is not None
     if cfg.teacher is not None:
         names.append("teacher")
-        if cfg.distill is not None:
-            names += ["teacher_cache", "students"]
+        if with_students:
+            names.append("teacher_cache")
     if cfg.baselines is None or cfg.baselines:
         names.append("baselines")
+    if with_students:
+        names.append("students")
     return [*names, "report"]
+
+
+def _student_names(stage: Stage, kd: DistillConfig | None) -> set[str]:
+    """The entry names the students will take (so a baseline cannot take one first)."""
+    if kd is None:
+        return set()
+    specs, recipes = students.resolve(kd, stage)
+    return {name for _, name, _, _ in students.plan_runs(kd, specs, recipes)}
 
 
 def finish(stage: Stage, doc: dict[str, Any]) -> dict[str, Any]:

@@ -56,6 +56,17 @@ def clean_floats(tree: Any) -> Any:
     return tree
 
 
+def _read_json(f: Path, missing: str) -> dict[str, Any]:
+    """A JSON document of the run folder (``UserError`` naming the file when absent or bad)."""
+    if not f.exists():
+        raise UserError(f"{f}: not found ({missing})")
+    try:
+        doc: dict[str, Any] = json.loads(f.read_text("utf-8"))
+    except json.JSONDecodeError as exc:
+        raise UserError(f"{f}: not valid JSON ({exc.msg}, line {exc.lineno})") from None
+    return doc
+
+
 def _write(path: Path, text: str) -> None:
     """Write ``text`` atomically (a reader never sees half a file)."""
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -117,14 +128,7 @@ class RunFolder:
 
     def config_tree(self) -> dict[str, Any]:
         """The run's configuration as written (``UserError`` when missing or unreadable)."""
-        f = self.path / "config.json"
-        if not f.exists():
-            raise UserError(f"{f}: not found (the run folder lacks its config)")
-        try:
-            doc: dict[str, Any] = json.loads(f.read_text("utf-8"))
-        except json.JSONDecodeError as exc:
-            raise UserError(f"{f}: not valid JSON ({exc.msg}, line {exc.lineno})") from None
-        return doc
+        return _read_json(self.path / "config.json", "the run folder lacks its config")
 
     # -- data ------------------------------------------------------------------
     def save_data(self, ds: Dataset, split: Split) -> None:
@@ -225,14 +229,7 @@ class RunFolder:
 
     @cached_property
     def metrics(self) -> dict[str, Any]:
-        f = self.metrics_path
-        if not f.exists():
-            raise UserError(f"{f}: not found (is {self.path} a run folder?)")
-        try:
-            doc: dict[str, Any] = json.loads(f.read_text("utf-8"))
-        except json.JSONDecodeError as exc:
-            raise UserError(f"{f}: not valid JSON ({exc.msg}, line {exc.lineno})") from None
-        return doc
+        return _read_json(self.metrics_path, f"is {self.path} a run folder?")
 
     def write_report(self) -> Path:
         """Render ``report.html`` from ``metrics.json`` and the training logs; its path."""

@@ -333,6 +333,23 @@ def test_fused_softmax_matches_reference(smoothing: float) -> None:
     torch.testing.assert_close(gw, rw, rtol=1e-4, atol=1e-6)
 
 
+def test_fused_softmax_under_bf16_autocast_stays_close_to_float32() -> None:
+    """bf16 matmuls, float32 softmax and gradients: within bfloat16's rounding."""
+    g = torch.Generator().manual_seed(1)
+    h = torch.randn(300, 32, generator=g, requires_grad=True)
+    w = torch.randn(500, 32, generator=g, requires_grad=True)
+    y = torch.randint(0, 500, (300,), generator=g)
+    ref = reference_softmax_ce(h, w, y)
+    rh, rw = torch.autograd.grad(ref, (h, w))
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        out = fused_softmax_ce(h, w, y, chunk=64)
+    gh, gw = torch.autograd.grad(out, (h, w))
+    assert out.dtype == torch.float32 and gh.dtype == torch.float32
+    torch.testing.assert_close(out, ref, rtol=2e-2, atol=1e-3)
+    for got, want in ((gh, rh), (gw, rw)):
+        assert float((got - want).norm() / want.norm()) < 0.03
+
+
 def test_windows_cover_every_item_once() -> None:
     items = np.arange(23)
     indptr = np.array([0, 1, 9, 23])

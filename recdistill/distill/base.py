@@ -54,7 +54,10 @@ class KDInputs:
         teacher_repr: ``N x Dt``, the teacher's.
         item_popularity: ``I`` float, training counts (popularity-aware variants).
         seen: ``N x I`` bool, items in the position's history (never sampled as
-            negatives; excluded when ranking the student).
+            negatives; excluded when ranking the student); None when no method
+            of the recipe reads it.
+        student_logsumexp: ``N``, the logsumexp of ``student_logits`` when the caller
+            computed it already (float32, with gradient).
     """
 
     student_logits: Tensor
@@ -67,6 +70,7 @@ class KDInputs:
     teacher_repr: Tensor | None = None
     item_popularity: Tensor | None = None
     seen: Tensor | None = None
+    student_logsumexp: Tensor | None = None
 
     @property
     def n_items(self) -> int:
@@ -124,6 +128,7 @@ class KDInputs:
             "teacher_repr": (self.teacher_repr, (n, None)),
             "item_popularity": (self.item_popularity, (i,)),
             "seen": (self.seen, (n, i)),
+            "student_logsumexp": (self.student_logsumexp, (n,)),
         }
         for field, (x, shape) in want.items():
             if x is None:
@@ -154,6 +159,11 @@ class MethodConfig(ModelConfig):
     def uses_repr(self) -> bool:
         """Whether the method reads ``student_repr`` / ``teacher_repr`` (an online teacher)."""
         return False
+
+    def uses_seen(self) -> bool:
+        """Whether the method reads the history mask ``seen`` (to skip history items when
+        it samples or ranks); the distiller builds the mask only when some method does."""
+        return True
 
 
 class KDMethod(nn.Module):

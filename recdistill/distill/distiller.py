@@ -56,7 +56,7 @@ log = logging.getLogger("recdistill.distill")
 
 #: entries of one chunk of ``positions x items`` arrays on a CPU (the losses keep several
 #: such arrays alive: logits, log-probabilities, masks)
-CPU_CHUNK_ENTRIES = 1 << 19
+CPU_CHUNK_ENTRIES = 1 << 21
 
 
 def chunk_rows(device: torch.device, n_items: int) -> int:
@@ -255,25 +255,31 @@ class KDTrainer(EpochTrainer):
         targets, index = pos.targets[rows], pos.index[rows]
         logits = q @ items.T  # chunk x I
         chunk = Positions(q, items, targets, index)
-        l_true = self.base.position_loss(self.student, batch, chunk, logits)
-        seen_np = history_mask(
-            index.cpu().numpy(), self.data.interactions.item, self.data.indptr, self.data.n_items
-        )
-        seen = torch.from_numpy(seen_np).to(logits.device)
+        lse = torch.logsumexp(logits.float(), dim=1)  # shared by the student's loss and KD
+        l_true = self.base.position_loss(self.student, batch, chunk, logits, lse)
+        seen = None
+        if self.handle.recipe.uses_seen():
+            seen_np = history_mask(
+                index.cpu().numpy(), self.data.interactions.item, self.data.indptr,
+                self.data.n_items,
+            )  # fmt: skip
+            seen = torch.from_numpy(seen_np).to(logits.device)
         if teacher is not None:
             inp = self.online_inputs(teacher, rows, logits, targets, seen, q)
+            inp.student_logsumexp = lse
         else:
             cache = self.handle.cache
             assert cache is not None
-            ids, top_logits, lse = cache.lookup(index)
+            ids, top_logits, t_lse = cache.lookup(index)
             inp = KDInputs(
                 student_logits=logits,
                 targets=targets,
                 teacher_top_ids=ids,
                 teacher_top_logits=top_logits,
-                teacher_logsumexp=lse,
+                teacher_logsumexp=t_lse,
                 item_popularity=self.popularity,
                 seen=seen,
+                student_logsumexp=lse,
             )
         return self.mixer(l_true, inp)
 
@@ -298,7 +304,7 @@ class KDTrainer(EpochTrainer):
         rows: slice,
         logits: torch.Tensor,
         targets: torch.Tensor,
-        seen: torch.Tensor,
+        seen: torch.Tensor | None,
         student_repr: torch.Tensor,
     ) -> KDInputs:
         """The teacher's exact outputs for positions ``rows`` (an ensemble's mean

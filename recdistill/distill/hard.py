@@ -36,6 +36,9 @@ class HardConfig(MethodConfig):
     def teacher_top_needed(self) -> int:
         return self.k
 
+    def uses_seen(self) -> bool:
+        return False
+
 
 @register
 class HardLabels(KDMethod):

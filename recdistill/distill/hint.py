@@ -34,6 +34,9 @@ class HintConfig(MethodConfig):
     def uses_repr(self) -> bool:
         return True
 
+    def uses_seen(self) -> bool:
+        return False
+
 
 @register
 class Hint(KDMethod):

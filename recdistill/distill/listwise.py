@@ -47,6 +47,9 @@ class ListwiseConfig(MethodConfig):
 
     temperature: float = Field(1.0, gt=0, description="T; the cached mode is exact at T = 1")
 
+    def uses_seen(self) -> bool:
+        return False
+
 
 @register
 class ListwiseKL(KDMethod):
@@ -70,11 +73,25 @@ class ListwiseKL(KDMethod):
             return (
                 safe_kl(a - torch.logsumexp(a, dim=1, keepdim=True), log_r.gather(1, ids)) * temp**2
             )
-        log_r = torch.log_softmax(s, dim=1)  # bucket at T = 1, then temper both sides alike
-        log_r_rest = torch.logsumexp(log_r.scatter(1, ids, float("-inf")), dim=1)
-        log_r_b = _tempered(log_r.gather(1, ids), log_r_rest, n_rest, temp)
+        # bucket at T = 1, then temper both sides alike: one pass over the catalogue (the
+        # logsumexp), the rest from the top-M (the rest mass is 1 minus the top mass)
+        lse = inp.student_logsumexp
+        lse = torch.logsumexp(s, dim=1) if lse is None else lse
+        log_r_top = s.gather(1, ids) - lse[:, None]
+        log_r_rest = _log_rest(log_r_top)
+        log_r_b = _tempered(log_r_top, log_r_rest, n_rest, temp)
         log_q = _tempered(teacher_top_logprobs(inp), teacher_log_rest(inp), n_rest, temp)
         return safe_kl(log_q, log_r_b) * temp**2
+
+
+def _log_rest(log_top: Tensor) -> Tensor:
+    """``N``: ``log(1 - sum exp(log_top))``, floored where the top holds (all but) all the mass.
+
+    The floor (``exp(-60)``) keeps the KL finite when the student puts every bit of its
+    mass on the teacher's top-M in float32; its gradient then vanishes, as it should.
+    """
+    top = torch.logsumexp(log_top, dim=1).clamp(max=-1e-30)
+    return torch.log(-torch.expm1(top)).clamp(min=-60.0)
 
 
 def _tempered(log_top: Tensor, log_rest: Tensor, n_rest: int, temp: float) -> Tensor:

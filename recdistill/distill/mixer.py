@@ -98,6 +98,10 @@ class KDMixerConfig(ModelConfig):
         """Whether any method reads the representations (the teacher then runs online)."""
         return any(m.uses_repr() for m in self.methods.values())
 
+    def uses_seen(self) -> bool:
+        """Whether any method reads the history mask."""
+        return any(m.uses_seen() for m in self.methods.values())
+
 
 def parse_recipe(params: dict[str, Any] | KDMixerConfig) -> KDMixerConfig:
     """A recipe from a plain dict (or as is); ``ConfigError`` names the bad field."""

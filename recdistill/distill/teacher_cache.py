@@ -46,6 +46,7 @@ from recdistill.models._sequences import IGNORE, Windows, make_windows, pack
 from recdistill.models.base import TrainData
 from recdistill.progress import track
 from recdistill.train import dist
+from recdistill.train.device import Precision
 
 log = logging.getLogger("recdistill.distill")
 
@@ -144,6 +145,7 @@ def build_teacher_cache(
     m: int = 100,
     memory_mb: float = 256.0,
     progress: bool = True,
+    precision: str = "fp32",
 ) -> TeacherCache:
     """Score every training position with ``teacher`` into ``folder`` (or reuse a current store).
 
@@ -154,6 +156,8 @@ def build_teacher_cache(
         m: items kept per position (at most the catalogue size).
         memory_mb: bound on the teacher's logits held at once.
         progress: show a progress bar (rank 0).
+        precision: ``auto`` / ``bf16`` scores under bfloat16 autocast where the
+            device has it (the stored logits are float16 anyway); ``fp32``: float32.
 
     Call on every rank under ``torchrun``; each scores its share.
     """
@@ -186,7 +190,10 @@ def build_teacher_cache(
     mine = mine[np.argsort(windows.length[mine], kind="stable")]
     budget = chunk_positions(n_items, memory_mb)
     groups = _group_by_positions(windows, mine, budget)
-    with eval_mode(nets), torch.inference_mode():
+    device = nets[0].items.ids.device
+    with eval_mode(nets), torch.inference_mode(), Precision.for_device(
+        device, precision
+    ).autocast(device):
         members = [(net, net.items()) for net in nets]
         show = progress and dist.is_main()
         for rows in track(groups, "teacher cache", total=len(groups), enabled=show):

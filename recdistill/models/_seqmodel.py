@@ -386,13 +386,15 @@ class SeqTrainer(EpochTrainer):
         batch: SeqBatch,
         positions: Positions,
         logits: torch.Tensor | None = None,
+        lse: torch.Tensor | None = None,
     ) -> torch.Tensor:
         """``N``: this model's own loss at each position (``loss: full`` or ``sampled``).
 
         ``full``: cross-entropy over the catalogue with ``label_smoothing`` (from
-        ``logits`` ``N x I`` when given); ``sampled``: the logQ-corrected sampled
-        softmax against ``n_negatives`` items drawn for this batch, scored with
-        ``positions.items``.
+        ``logits`` ``N x I`` when given, and from their logsumexp ``lse`` when the
+        caller has it too: ``lse - s_target``, smoothed); ``sampled``: the
+        logQ-corrected sampled softmax against ``n_negatives`` items drawn for this
+        batch, scored with ``positions.items``.
         """
         cfg = self.config
         targets = positions.targets
@@ -404,6 +406,10 @@ class SeqTrainer(EpochTrainer):
             return F.cross_entropy(sampled, zero, reduction="none")
         if logits is None:
             logits = positions.queries @ positions.items.T
+        if lse is not None:
+            nll = lse - logits.gather(1, targets[:, None])[:, 0].float()
+            eps = cfg.label_smoothing
+            return nll if not eps else (1 - eps) * nll + eps * (lse - logits.float().mean(dim=1))
         return F.cross_entropy(
             logits.float(), targets, reduction="none", label_smoothing=cfg.label_smoothing
         )

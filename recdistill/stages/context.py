@@ -103,7 +103,7 @@ def run_options(cfg: RunConfig, out: Path) -> FitOptions:
 
 #: of a neural model's allowance, the share it may train (the rest: its test, its
 #: latency measurement, its artifact)
-FIT_SHARE = 0.9
+FIT_SHARE = 0.93
 
 
 def deadline(seconds: float | None, share: float = FIT_SHARE) -> float | None:

@@ -37,6 +37,10 @@ from recdistill.stages.evaluation import fit_select_test, test_and_save
 
 log = logging.getLogger("recdistill")
 
+#: a distilled student's share of the students' time against a scratch one's: its steps
+#: cost about three times as much (the teacher's outputs, the mixed loss over chunks)
+KD_WEIGHT = 2.5
+
 
 def default_recipes() -> dict[str, KDMixerConfig]:
     """The default distillation: listwise KL on the teacher's cached top-M, alpha 0.5 (the
@@ -105,6 +109,7 @@ def teacher_outputs(
             m=max(cfg.top_m, need),
             memory_mb=cfg.cache_memory_mb,
             progress=stage.options.progress,
+            precision=stage.options.precision,
         )
 
 
@@ -118,12 +123,13 @@ def run(
 ) -> dict[str, dict[str, Any]]:
     """Train, test and save every scratch and distilled student (rank 0 alone).
 
-    Under a budget the students share the stage's allowance equally, in turn
-    (a student that ends early leaves its time to the next ones).
+    Under a budget the students share the stage's allowance in turn, a distilled
+    fit weighing :data:`KD_WEIGHT` times a scratch one (its steps cost about that
+    much more); a student that ends early leaves its time to the next ones.
     """
     seq = _sequential(teacher)
     students, recipes = resolve(cfg, stage, teacher)
-    runs = _runs(cfg, students, recipes)
+    runs = plan_runs(cfg, students, recipes)
     results: dict[str, dict[str, Any]] = {}
     with stage.plan.stage("students") as allowed:
         end = None if allowed is None else time.monotonic() + allowed
@@ -134,7 +140,8 @@ def run(
             if recipe is not None:
                 handle = Distillation(recipe, seq, cache, top_m=cfg.top_m)
                 st = replace(stage, options=replace(stage.options, distill=handle))
-            share = None if end is None else (end - time.monotonic()) / (len(runs) - i)
+            weights = [KD_WEIGHT if r[3] is not None else 1.0 for r in runs[i:]]
+            share = None if end is None else (end - time.monotonic()) * weights[0] / sum(weights)
             model, entry = fit_select_test(
                 st,
                 spec.model_copy(update={"name": name}),
@@ -150,7 +157,7 @@ def run(
     return results
 
 
-def _runs(
+def plan_runs(
     cfg: DistillConfig, students: list[SpecBase], recipes: dict[str, KDMixerConfig]
 ) -> list[tuple[SpecBase, str, str | None, KDMixerConfig | None]]:
     """Every student fit, in order: ``(spec, entry name, recipe name, recipe)``."""

@@ -355,16 +355,17 @@ class TrainSession:
         """After each epoch: correct the plan with the epoch's measured training and
         validation time, so the schedule still ends when the budget does.
 
-        After the first epoch (which replaces the probe's guess at validation) the
-        plan may grow or shrink; after later ones it only shrinks (when the machine
-        got slower), so the schedule never stretches out again mid-way.
+        Until half the plan is done it may grow or shrink (the first epoch replaces
+        the probe's guess at validation; a machine that got quieter or busier
+        changes the pace); after that it only shrinks, so the schedule never
+        stretches out again near its end.
         """
         state = run.state
         steps = max(int(record.get("steps", 0)) or steps_per_epoch, 1)
         per_step = (record["seconds"] + record.get("val_seconds", 0.0)) / steps
         fit = int(max(run.left(), 0.0) / max(per_step, 1e-9))
         planned = max(min(run.cap(steps_per_epoch), state.steps + fit), state.steps)
-        if state.epoch > 1 and state.planned_steps is not None:
+        if state.planned_steps is not None and state.steps > state.planned_steps / 2:
             planned = min(planned, state.planned_steps)
         state.planned_steps = int(dist.broadcast_object(planned))
 

@@ -276,7 +276,8 @@ class StudentTrainer(Protocol):
     ``position_loss(module, batch, positions, logits)`` is the student's own loss at
     each of them (``N``), computed the way the student trains alone (full
     softmax with its label smoothing, or its logQ-corrected sampled softmax);
-    ``logits`` (``N x I``), when the caller already holds them, are reused.
+    ``logits`` (``N x I``) and their logsumexp ``lse`` (``N``), when the caller
+    already holds them, are reused.
     """
 
     module: nn.Module
@@ -301,6 +302,7 @@ class StudentTrainer(Protocol):
         batch: Any,
         positions: Positions,
         logits: torch.Tensor | None = None,
+        lse: torch.Tensor | None = None,
     ) -> torch.Tensor: ...
 
     def finalize(self) -> None: ...
