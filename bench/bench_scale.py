@@ -123,7 +123,7 @@ def table(rows: list[dict[str, Any]]) -> None:
     for r in rows:
         total = sum(r["seconds"].values())
         per_m = total / (r["interactions"] / 1e6)
-        cells = [f"{r['interactions'] / 1e6:.1f}M", *(f"{r['seconds'][s]:.1f}" for s in STAGES),
+        cells = [f"{r['interactions'] / 1e6:.3g}M", *(f"{r['seconds'][s]:.1f}" for s in STAGES),
                  f"{total:.0f}", f"{per_m:.1f}", f"{r['peak_rss_gib']:.1f} GiB"]  # fmt: skip
         print("| " + " | ".join(cells) + " |")
     if len(rows) > 1:

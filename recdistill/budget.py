@@ -114,12 +114,49 @@ class Plan:
         """Plan ``stages`` (in run order) over the budget left now; logs the plan."""
         for name in stages:
             self.stages[name] = StageRecord(name, SHARES.get(name, 0.0))
-        left = self.left()
-        if left is not None:
-            total = sum(SHARES.get(n, 0.0) for n in stages) + SHARES["reserve"]
-            for rec in self.stages.values():
-                rec.planned_s = max(left, 0.0) * rec.share / total
+        self._spread()
         log.info("%s", self.describe())
+
+    def _spread(self) -> None:
+        """Each stage's planned seconds: its share of the budget left now."""
+        left = self.left()
+        if left is None:
+            return
+        total = sum(r.share for r in self.stages.values()) + SHARES["reserve"]
+        for r in self.stages.values():
+            r.planned_s = max(left, 0.0) * r.share / total
+
+    def expect(self, name: str, seconds: float, donor: str = "teacher", keep: float = 0.30) -> None:
+        """Give stage ``name`` the share that covers ``seconds`` (an estimate measured
+        before it runs), taken from ``donor``'s share, which keeps at least ``keep``.
+
+        For stages whose cost is known from the data, not from a fixed share: the
+        teacher cache scores every training position against the whole catalogue.
+        """
+        left, rec, give = self.left(), self.stages.get(name), self.stages.get(donor)
+        if left is None or left <= 0 or rec is None or give is None:
+            return
+        total = sum(r.share for r in self.stages.values()) + SHARES["reserve"]
+        need = min(seconds / left * total, rec.share + max(give.share - keep, 0.0))
+        if need <= rec.share:
+            return
+        give.share -= need - rec.share
+        rec.share = need
+        self._spread()
+        self.note(
+            name, "share raised",
+            f"estimated at ~{fmt_seconds(seconds)} on this data and device; "
+            f"{fmt_seconds(rec.planned_s)} planned, taken from the {donor}'s share",
+        )  # fmt: skip
+        log.info("%s", self.describe())
+
+    def transfer(self, name: str, to: str) -> None:
+        """Give stage ``name``'s whole share to stage ``to`` (``name`` will not run)."""
+        rec, dst = self.stages.get(name), self.stages.get(to)
+        if rec is None or dst is None:
+            return
+        dst.share, rec.share = dst.share + rec.share, 0.0
+        self._spread()
 
     def describe(self) -> str:
         if self.total_s is None:

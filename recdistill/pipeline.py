@@ -41,8 +41,11 @@ def run_pipeline(cfg: RunConfig, out: Path) -> RunResult:
     plan = Plan.start(cfg.budget)
     stage = data.prepare(cfg, RunFolder.create(out), plan)
     plan.lay_out(planned_stages(cfg))
+    planned_kd = cfg.distill
+    if planned_kd is not None and cfg.teacher is not None:
+        planned_kd = students.plan_cache(stage, planned_kd)
     model, models = teacher.run(stage)
-    kd = cfg.distill if model is not None else None
+    kd = planned_kd if model is not None else None
     if cfg.distill is not None and model is None:
         log.info("no teacher (teacher: null): skipping the students")
     cache = students.teacher_outputs(stage, kd, model) if kd is not None and model else None

@@ -129,3 +129,77 @@ def test_fit_plan_skips_what_does_not_fit_memory_and_shrinks_grids_to_fit_time(
     assert len(full) == 8
     assert not tight or len(tight[0][1]) < 8  # halved until it fits, or skipped
     assert any(n["subject"] == "ials" for n in stage.plan.notes)
+
+
+def test_a_measured_estimate_takes_its_share_from_the_teacher_and_a_transfer_moves_it() -> None:
+    names = ["teacher", "teacher_cache", "baselines", "students", "report"]
+    plan = Plan(1000.0)
+    plan.lay_out(names)
+    before = {n: r.planned_s or 0.0 for n, r in plan.stages.items()}
+    plan.expect("teacher_cache", 200.0)
+    after = {n: r.planned_s or 0.0 for n, r in plan.stages.items()}
+    assert after["teacher_cache"] == pytest.approx(200.0, rel=0.02)
+    assert after["teacher"] == pytest.approx(
+        before["teacher"] - (200.0 - before["teacher_cache"]), rel=0.02
+    )
+    assert after["students"] == pytest.approx(before["students"])  # the others keep theirs
+    assert any(n["action"] == "share raised" for n in plan.notes)
+    plan.expect("teacher_cache", 1e9)  # more than can be given: the teacher keeps 30%
+    assert plan.stages["teacher"].share == pytest.approx(0.30)
+    cache_share = plan.stages["teacher_cache"].share
+    plan.transfer("teacher_cache", "students")
+    assert plan.stages["teacher_cache"].share == 0.0
+    assert plan.stages["students"].share == pytest.approx(SHARES["students"] + cache_share)
+
+
+def test_a_cache_that_cannot_fit_its_share_is_replaced_by_online_scoring(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from recdistill.config import DistillConfig
+    from recdistill.stages import students
+
+    for estimate, mode in [(1.0, "cache"), (1e6, "online")]:
+        stage = _stage(tmp_path / mode, 200, "20m", memory_gb=None)
+        stage.plan.lay_out(["teacher", "teacher_cache", "baselines", "students", "report"])
+        monkeypatch.setattr(students, "scoring_seconds", lambda *a, s=estimate, **k: s)
+        cfg = students.plan_cache(stage, DistillConfig())
+        assert cfg.teacher_outputs == mode
+        replaced = [n for n in stage.plan.notes if n["action"] == "replaced by online scoring"]
+        assert bool(replaced) == (mode == "online")
+    # with no budget there is nothing to plan: the configured mode stays
+    stage = _stage(tmp_path / "none", 200, None, memory_gb=None)
+    assert students.plan_cache(stage, DistillConfig()).teacher_outputs == "cache"
+
+
+def test_the_cache_estimate_grows_with_positions_times_items() -> None:
+    from recdistill.distill.teacher_cache import scoring_seconds
+
+    small = scoring_seconds(20_000, 4_000)
+    large = scoring_seconds(2_000_000, 4_000)
+    assert small > 0
+    assert 30 < large / small < 300  # 100x the positions (timing noise aside)
+
+
+def test_baselines_stop_once_their_share_is_spent(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from recdistill.specs import model_spec
+    from recdistill.stages import baselines
+
+    stage = _stage(tmp_path, 200, "2s", memory_gb=None)
+    stage.plan.lay_out(["baselines", "report"])
+    specs = [model_spec("popularity", name=f"pop{i}") for i in range(3)]
+    monkeypatch.setattr(stage.cfg, "baselines", specs)
+    # estimates that are far too short: every baseline planned, each taking 1.5 s
+    planned = lambda st, sp, al: [(s, s.grid_points()) for s in sp]  # noqa: E731
+    monkeypatch.setattr(baselines, "fit_plan", planned)
+
+    def slow(*args: Any, **kwargs: Any) -> tuple[None, dict[str, Any]]:
+        time.sleep(1.5)
+        return None, {"role": "baseline"}
+
+    monkeypatch.setattr(baselines, "fit_select_test", slow)
+    results = baselines.run(stage, set())
+    assert list(results) == ["pop0"]  # the first overran the ~1.1 s share: the rest skipped
+    skipped = [n["subject"] for n in stage.plan.notes if n["action"] == "skipped"]
+    assert skipped == ["pop1", "pop2"]

@@ -9,6 +9,7 @@ the best ``k`` with ties broken by the lower item index (:func:`top_k` for a
 from __future__ import annotations
 
 import numpy as np
+import torch
 from scipy import sparse
 
 from recdistill.data.views import Histories
@@ -29,10 +30,7 @@ def top_k(scores: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
     if b == 1:  # one request: a cheaper path for a vector
         ids_1, vals_1 = _top_k_row(scores[0], k)
         return ids_1[None, :], vals_1[None, :]
-    if k < n:
-        part = np.argpartition(-scores, k - 1, axis=1)[:, :k]
-    else:
-        part = np.broadcast_to(np.arange(n), (b, n)).copy()
+    part = _candidates(scores, k) if k < n else np.broadcast_to(np.arange(n), (b, n)).copy()
     vals = np.take_along_axis(scores, part, axis=1)
     order = np.lexsort((part, -vals), axis=1)
     ids = np.take_along_axis(part, order, axis=1).astype(np.int64)
@@ -49,6 +47,22 @@ def top_k(scores: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
         ids[r], vals[r] = _top_k_row(scores[r], k)
     ids[vals == -np.inf] = -1
     return ids, vals
+
+
+def _candidates(scores: np.ndarray, k: int) -> np.ndarray:
+    """``B x k`` indices of k largest scores per row, in no order (ties at the k-th
+    score picked arbitrarily; :func:`top_k` redoes those rows exactly).
+
+    torch's top-k, about 4x numpy's ``argpartition`` per element on a 45k-item
+    catalogue and spread over the torch threads; NaN counts as ``-inf`` (as in
+    the evaluator), where torch would rank it first.
+    """
+    if np.isnan(scores).any():
+        scores = np.where(np.isnan(scores), -np.inf, scores)
+    if not scores.flags.writeable:  # torch wants a writable buffer
+        scores = scores.copy()
+    t = torch.from_numpy(np.ascontiguousarray(scores))
+    return np.asarray(torch.topk(t, k, dim=1, sorted=False).indices.numpy())
 
 
 def _top_k_row(row: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:

@@ -8,6 +8,7 @@ shrunk or is skipped, with a one-line note in the log and ``metrics.json``.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -71,9 +72,18 @@ def run(stage: Stage, taken: set[str]) -> dict[str, dict[str, Any]]:
     with stage.plan.stage("baselines") as allowed:
         planned = fit_plan(stage, specs, allowed)
         total = sum(len(points) for _, points in planned)
+        t0 = time.perf_counter()
         with make_progress() as progress:
             bar = progress.add_task("baselines", total=total, rate="")
             for spec, points in planned:
+                spent = time.perf_counter() - t0
+                if allowed is not None and spent > allowed:  # the estimates were short
+                    stage.plan.note(
+                        spec.label, "skipped",
+                        f"the baselines' {allowed:.0f}s are spent ({spent:.0f}s so far; "
+                        "the estimates fell short on this data)",
+                    )  # fmt: skip
+                    continue
                 progress.update(bar, description=f"baselines: {spec.label}")
                 _, entry = fit_select_test(
                     stage, spec, role="baseline", refit_default=cfg.evaluation.refit,

@@ -26,6 +26,7 @@ from typing import Any
 from recdistill.config import DistillConfig
 from recdistill.distill import Distillation, TeacherCache, build_teacher_cache
 from recdistill.distill.mixer import KDMixerConfig, parse_recipe
+from recdistill.distill.teacher_cache import scoring_seconds
 from recdistill.errors import ConfigError
 from recdistill.models import MODELS
 from recdistill.models._seqmodel import SequentialModel
@@ -34,6 +35,7 @@ from recdistill.specs import SpecBase, model_spec
 from recdistill.stages.context import Stage, deadline
 from recdistill.stages.defaults import default_students
 from recdistill.stages.evaluation import fit_select_test, test_and_save
+from recdistill.train.device import select_device
 
 log = logging.getLogger("recdistill")
 
@@ -111,6 +113,40 @@ def teacher_outputs(
             progress=stage.options.progress,
             precision=stage.options.precision,
         )
+
+
+def plan_cache(stage: Stage, cfg: DistillConfig) -> DistillConfig:
+    """Under a budget, plan the teacher cache from its measured cost; the distillation
+    config to run with.
+
+    Its cost grows with training positions x catalogue items, which a fixed share
+    does not follow: the cache's share is raised to the estimate
+    (:func:`~recdistill.distill.teacher_cache.scoring_seconds`, taken from the
+    teacher's share, which keeps at least 30% of the budget). Where even that does
+    not cover it, the teacher scores the students' batches as they train instead
+    (``teacher_outputs: online``, noted): the students then pay only for the
+    positions they reach in their time, not for every position up front.
+    """
+    if stage.plan.total_s is None or cfg.teacher_outputs == "online" or not resolve(cfg)[1]:
+        return cfg
+    spec = stage.cfg.teacher
+    d_model = getattr(getattr(spec, "params", None), "d_model", 64)
+    seconds = scoring_seconds(
+        len(stage.split.train), stage.ds.n_items, d_model=int(d_model), m=cfg.top_m,
+        device=select_device(stage.options.device), precision=stage.options.precision,
+    )  # fmt: skip
+    stage.plan.expect("teacher_cache", seconds)
+    planned = stage.plan.stages["teacher_cache"].planned_s or 0.0
+    if seconds <= 1.25 * planned:
+        return cfg
+    stage.plan.note(
+        "teacher_cache", "replaced by online scoring",
+        f"scoring {len(stage.split.train):,} positions x {stage.ds.n_items:,} items is "
+        f"estimated at ~{seconds:.0f}s, more than the {planned:.0f}s it can have; the "
+        "teacher scores the students' batches as they train",
+    )  # fmt: skip
+    stage.plan.transfer("teacher_cache", "students")
+    return cfg.model_copy(update={"teacher_outputs": "online"})
 
 
 def run(
