@@ -96,7 +96,9 @@ class DistillConfig(Strict):
     teacher_outputs: Literal["cache", "online"] = Field(
         "cache",
         description="cache: the teacher's top-M per training position, computed once on disk; "
-        "online: the teacher runs on every student batch (exact logits, representations).",
+        "online: the teacher runs on every student batch (exact logits, representations). "
+        "Under a budget, a cache whose measured cost does not fit the time it can have is "
+        "replaced by online scoring (noted in metrics.json).",
     )
     top_m: int = Field(100, ge=1, description="Teacher items kept per position.")
     quantize: list[Quantization] = Field(
