@@ -203,3 +203,19 @@ def test_baselines_stop_once_their_share_is_spent(
     assert list(results) == ["pop0"]  # the first overran the ~1.1 s share: the rest skipped
     skipped = [n["subject"] for n in stage.plan.notes if n["action"] == "skipped"]
     assert skipped == ["pop1", "pop2"]
+
+
+def test_online_scoring_is_not_chosen_when_a_student_reads_longer_histories(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from recdistill.config import DistillConfig
+    from recdistill.specs import model_spec
+    from recdistill.stages import students
+
+    stage = _stage(tmp_path, 200, "20m", memory_gb=None)
+    stage.plan.lay_out(["teacher", "teacher_cache", "baselines", "students", "report"])
+    monkeypatch.setattr(students, "scoring_seconds", lambda *a, **k: 1e6)
+    long = model_spec("twotower", name="s", params={"d_model": 8, "max_len": 500})
+    cfg = students.plan_cache(stage, DistillConfig(students=[long]))
+    assert cfg.teacher_outputs == "cache"  # the teacher's max_len comes from the data: < 500
+    assert any(n["action"] == "kept over its share" for n in stage.plan.notes)

@@ -33,7 +33,7 @@ from recdistill.models._seqmodel import SequentialModel
 from recdistill.models.base import Recommender
 from recdistill.specs import SpecBase, model_spec
 from recdistill.stages.context import Stage, deadline
-from recdistill.stages.defaults import default_students
+from recdistill.stages.defaults import default_students, history_max_len
 from recdistill.stages.evaluation import fit_select_test, test_and_save
 from recdistill.train.device import select_device
 
@@ -139,6 +139,13 @@ def plan_cache(stage: Stage, cfg: DistillConfig) -> DistillConfig:
     planned = stage.plan.stages["teacher_cache"].planned_s or 0.0
     if seconds <= 1.25 * planned:
         return cfg
+    if not _online_fits(stage, cfg):
+        stage.plan.note(
+            "teacher_cache", "kept over its share",
+            f"estimated at ~{seconds:.0f}s against {planned:.0f}s, but a student reads longer "
+            "histories than the teacher, which online scoring cannot serve",
+        )  # fmt: skip
+        return cfg
     stage.plan.note(
         "teacher_cache", "replaced by online scoring",
         f"scoring {len(stage.split.train):,} positions x {stage.ds.n_items:,} items is "
@@ -147,6 +154,19 @@ def plan_cache(stage: Stage, cfg: DistillConfig) -> DistillConfig:
     )  # fmt: skip
     stage.plan.transfer("teacher_cache", "students")
     return cfg.model_copy(update={"teacher_outputs": "online"})
+
+
+def _online_fits(stage: Stage, cfg: DistillConfig) -> bool:
+    """Whether the teacher can score every student's batches online: no student reads
+    more history (``max_len``) than the teacher (the default teacher's, from the data)."""
+    spec = stage.cfg.teacher
+    params = getattr(spec, "params", None)
+    teacher_len = getattr(params, "max_len", None) if spec != "default" else history_max_len(stage)
+    if teacher_len is None:
+        return False
+    specs, _ = resolve(cfg, stage)
+    lens = [getattr(getattr(s, "params", None), "max_len", None) for s in specs]
+    return all(n is None or n <= teacher_len for n in lens)
 
 
 def run(
