@@ -89,6 +89,14 @@ def chunk_positions(n_items: int, memory_mb: float) -> int:
     return max(1, int(memory_mb * 2**20 // (3 * 4 * max(n_items, 1))))
 
 
+def score_rows(n_items: int, device: torch.device, group: int) -> int:
+    """Positions scored per slice: :data:`SCORE_ENTRIES` logits on a CPU (cache-sized),
+    the whole ``group`` on a GPU (where one large kernel beats many small ones)."""
+    if device.type == "cuda":
+        return max(1, group)
+    return max(1, SCORE_ENTRIES // max(n_items, 1))
+
+
 def scoring_seconds(
     n_positions: int,
     n_items: int,
@@ -107,7 +115,7 @@ def scoring_seconds(
     not change the cost, so this runs before the teacher is trained.
     """
     device = device or torch.device("cpu")
-    step = max(1, SCORE_ENTRIES // max(n_items, 1))
+    step = score_rows(n_items, device, chunk_positions(n_items, 256.0))
     m = min(m, n_items)
     policy = Precision.for_device(device, precision)
     dtype = policy.dtype or torch.float32
@@ -337,7 +345,7 @@ def _score_rows(
     index = batch.index[mask].numpy()
     seen_rows, seen_items = history_pairs(index, data.interactions.item, data.indptr)
     bounds = np.searchsorted(seen_rows, np.arange(0, len(index) + 1))
-    step = max(1, SCORE_ENTRIES // max(n_items, 1))
+    step = score_rows(n_items, members[0][1].device, len(index))
     for lo in range(0, len(index), step):
         hi = min(lo + step, len(index))
         logits = member_logits(members, hidden, slice(lo, hi))
