@@ -103,6 +103,7 @@ def scoring_seconds(
     *,
     d_model: int = 64,
     m: int = 100,
+    memory_mb: float = 256.0,
     device: torch.device | None = None,
     precision: str = "auto",
 ) -> float:
@@ -110,12 +111,13 @@ def scoring_seconds(
 
     Times the per-position work that grows with the catalogue (the logits of one
     :data:`SCORE_ENTRIES` slice, their logsumexp and top-``M``) on random numbers on
-    this device, and scales it to every position, plus 10% for the transformer pass
+    this device (groups of ``memory_mb``, as :func:`build_teacher_cache`), and scales
+    it to every position, plus 10% for the transformer pass
     and the writes (their share in a profile on 45k items). The teacher's weights do
     not change the cost, so this runs before the teacher is trained.
     """
     device = device or torch.device("cpu")
-    step = score_rows(n_items, device, chunk_positions(n_items, 256.0))
+    step = score_rows(n_items, device, chunk_positions(n_items, memory_mb))
     m = min(m, n_items)
     policy = Precision.for_device(device, precision)
     dtype = policy.dtype or torch.float32
@@ -309,18 +311,6 @@ def member_logits(
     log-probabilities, as it scores)."""
     parts = [(h[rows] @ table.T).float() for (_, table), h in zip(members, hidden, strict=True)]
     return ensemble_logits(parts)
-
-
-def teacher_logits(
-    members: list[tuple[Any, torch.Tensor]], inputs: torch.Tensor, mask: torch.Tensor
-) -> tuple[torch.Tensor, torch.Tensor]:
-    """The teacher's ``N x I`` float32 logits at the real positions ``mask`` of ``inputs``,
-    and the first network's hidden states there (``N x D``, its representation).
-
-    An ensemble's logits are the mean of its members' log-probabilities, as it scores.
-    """
-    hidden = teacher_hidden(members, inputs, mask)
-    return member_logits(members, hidden, slice(None)), hidden[0]
 
 
 def _score_rows(

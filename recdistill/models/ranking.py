@@ -53,9 +53,9 @@ def _candidates(scores: np.ndarray, k: int) -> np.ndarray:
     """``B x k`` indices of k largest scores per row, in no order (ties at the k-th
     score picked arbitrarily; :func:`top_k` redoes those rows exactly).
 
-    torch's top-k, about 4x numpy's ``argpartition`` per element on a 45k-item
-    catalogue and spread over the torch threads; NaN counts as ``-inf`` (as in
-    the evaluator), where torch would rank it first.
+    torch's top-k: 19.8x faster than numpy's ``argpartition`` on 1,000 x 45,674
+    scores (2 threads; docs/BENCHMARKS.md, "Real size"); NaN counts as ``-inf``
+    (as in the evaluator), where torch would rank it first.
     """
     if np.isnan(scores).any():
         scores = np.where(np.isnan(scores), -np.inf, scores)

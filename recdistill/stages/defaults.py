@@ -45,6 +45,7 @@ from recdistill.models.base import Recommender
 from recdistill.specs import SpecBase, model_spec
 from recdistill.stages.context import Stage
 
+TEACHER_D_MODEL = 64
 SAMPLED_ABOVE = 20_000
 TEXTS_PER_SECOND = 100.0
 TEXT_SHARE = 0.25
@@ -98,7 +99,7 @@ def default_teacher(stage: Stage, allowed: float | None = None) -> SpecBase:
     encoder = text_encoder(stage, allowed)
     small = len(stage.split.train) < SMALL_LOG
     params: dict[str, Any] = {
-        "d_model": 64,
+        "d_model": TEACHER_D_MODEL,
         "n_layers": 2,
         "n_heads": 2,
         "dropout": 0.2 if small else 0.1,
