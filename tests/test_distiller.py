@@ -317,3 +317,25 @@ def test_chunked_distillation_equals_one_chunk(
     assert len(one_grads) == len(chunked_grads) > 0
     for a, b in zip(one_grads, chunked_grads, strict=True):
         torch.testing.assert_close(a, b, rtol=1e-4, atol=1e-6)
+
+
+@pytest.mark.parametrize("smoothing", [0.0, 0.1])
+def test_the_students_loss_from_a_shared_logsumexp_equals_cross_entropy(smoothing: float) -> None:
+    """The distiller hands the student the logsumexp it computed for the KD loss; the
+    student's full-softmax loss from it equals torch's cross-entropy (label smoothing too)."""
+    from types import SimpleNamespace
+
+    from recdistill.models._seqmodel import SeqTrainer
+    from recdistill.train.trainer import Positions
+
+    g = torch.Generator().manual_seed(3)
+    q, items = torch.randn(40, 8, generator=g), torch.randn(30, 8, generator=g)
+    targets = torch.randint(0, 30, (40,), generator=g)
+    pos = Positions(q, items, targets, torch.arange(40))
+    fake = SimpleNamespace(config=SimpleNamespace(loss="full", label_smoothing=smoothing))
+    logits = q @ items.T
+    got = SeqTrainer.position_loss(fake, None, None, pos, logits, torch.logsumexp(logits, dim=1))  # type: ignore[arg-type]
+    want = torch.nn.functional.cross_entropy(
+        logits, targets, reduction="none", label_smoothing=smoothing
+    )
+    torch.testing.assert_close(got, want, rtol=1e-5, atol=1e-5)
