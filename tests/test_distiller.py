@@ -3,6 +3,7 @@ from a teacher (a planted pattern where distillation beats training from scratch
 
 from __future__ import annotations
 
+import math
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -339,3 +340,127 @@ def test_the_students_loss_from_a_shared_logsumexp_equals_cross_entropy(smoothin
         logits, targets, reduction="none", label_smoothing=smoothing
     )
     torch.testing.assert_close(got, want, rtol=1e-5, atol=1e-5)
+
+
+def test_in_rows_matches_a_direct_comparison() -> None:
+    from recdistill.distill.distiller import in_rows
+
+    g = torch.Generator().manual_seed(5)
+    ids = torch.stack([torch.randperm(50, generator=g)[:7] for _ in range(20)])
+    items = torch.randint(0, 50, (33,), generator=g)
+    want = (items[None, :, None] == ids[:, None, :]).any(dim=2)
+    assert torch.equal(in_rows(ids, items), want)
+    assert want.any() and not want.all()
+
+
+def _sampled_inputs(
+    q: torch.Tensor, items: torch.Tensor, ids: torch.Tensor, negs: torch.Tensor, log_q: torch.Tensor
+) -> KDInputs:
+    from recdistill.distill.distiller import sampled_student
+
+    g = torch.Generator().manual_seed(9)
+    t_logits = torch.randn(q.shape[0], items.shape[0], generator=g)
+    s_top, lse, rest = sampled_student(q, items, ids, negs, log_q)
+    return KDInputs(
+        student_logits=None,
+        targets=ids[:, 0],
+        teacher_top_ids=ids,
+        teacher_top_logits=t_logits.gather(1, ids),
+        teacher_logsumexp=torch.logsumexp(t_logits, dim=1),
+        student_logsumexp=lse,
+        student_top_logits=s_top,
+        student_log_rest=rest,
+        catalogue=items.shape[0],
+    )
+
+
+def test_the_sampled_form_with_every_item_drawn_once_is_the_full_listwise_loss() -> None:
+    """Negatives = the whole catalogue at q = 1/I make the estimates exact: the sampled
+    form's listwise loss and its gradients equal those from the full ``N x I`` logits."""
+    from recdistill.distill import build_method
+
+    g = torch.Generator().manual_seed(4)
+    n, n_items, d = 24, 40, 8
+    ids = torch.stack([torch.randperm(n_items, generator=g)[:6] for _ in range(n)])
+    base_q, base_items = torch.randn(n, d, generator=g), torch.randn(n_items, d, generator=g)
+    method = build_method("listwise", {})
+    log_q = torch.full((n_items,), -math.log(n_items))
+
+    def run(sampled: bool) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        q, items = base_q.clone().requires_grad_(), base_items.clone().requires_grad_()
+        inp = _sampled_inputs(q, items, ids, torch.arange(n_items), log_q)
+        if not sampled:
+            inp = replace(
+                inp, student_logits=q @ items.T, student_logsumexp=None,
+                student_top_logits=None, student_log_rest=None, catalogue=None,
+            )  # fmt: skip
+        inp.validate()
+        loss = method(inp).mean()
+        loss.backward()
+        assert q.grad is not None and items.grad is not None
+        return loss.detach(), q.grad, items.grad
+
+    for a, b in zip(run(True), run(False), strict=True):
+        torch.testing.assert_close(a, b, rtol=1e-4, atol=1e-6)
+
+
+def test_the_sampled_logsumexp_estimate_is_centred_on_the_exact_one() -> None:
+    """Popularity-drawn negatives with the logQ weights estimate the student's normaliser
+    without bias (the mean of exp(estimate) over many draws is the exact sum)."""
+    from recdistill.distill.distiller import sampled_student
+
+    g = torch.Generator().manual_seed(2)
+    n, n_items, d = 8, 300, 8
+    q, items = torch.randn(n, d, generator=g) * 0.3, torch.randn(n_items, d, generator=g)
+    ids = torch.stack([torch.randperm(n_items, generator=g)[:10] for _ in range(n)])
+    p = torch.rand(n_items, generator=g) + 0.1
+    p = p / p.sum()
+    draws = [
+        sampled_student(q, items, ids, torch.multinomial(p, 64, True, generator=g), p.log())[1]
+        for _ in range(1000)
+    ]
+    mean = torch.stack(draws).exp().mean(dim=0)
+    exact = torch.logsumexp(q @ items.T, dim=1).exp()
+    torch.testing.assert_close(mean, exact, rtol=0.03, atol=0.0)
+    one = draws[0].exp()
+    assert not torch.allclose(one, exact, rtol=1e-3), "a single draw should not be exact"
+
+
+@pytest.mark.parametrize(("methods", "sampled"), [({"listwise": {}}, True), ({"rd": {}}, False)])
+def test_a_sampled_student_distils_in_the_sampled_form(
+    fitted: tuple[TrainData, SASRec],
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    methods: dict[str, Any],
+    sampled: bool,
+) -> None:
+    """A student with ``loss: sampled`` and a cached teacher trains without the
+    ``N x I`` logits when the recipe allows it (listwise), and with them otherwise."""
+    from recdistill.distill.distiller import KDTrainer
+
+    data, teacher = fitted
+    cache = build_teacher_cache(teacher, data, tmp_path / "c", m=10, progress=False)
+    forms: list[bool] = []
+    real_init = KDTrainer.__init__
+
+    def spy_init(self: KDTrainer, *args: Any, **kwargs: Any) -> None:
+        real_init(self, *args, **kwargs)
+        forms.append(self.sampled)
+
+    full_calls: list[int] = []
+    real_chunk = KDTrainer._chunk_loss
+
+    def spy_chunk(self: KDTrainer, *args: Any, **kwargs: Any) -> Any:
+        full_calls.append(1)
+        return real_chunk(self, *args, **kwargs)
+
+    monkeypatch.setattr(KDTrainer, "__init__", spy_init)
+    monkeypatch.setattr(KDTrainer, "_chunk_loss", spy_chunk)
+    handle = Distillation({"methods": methods, "alpha": 0.5}, teacher, cache)
+    params = {"d_model": 8, "max_len": 12, "epochs": 2, "batch_size": 32, "loss": "sampled",
+              "n_negatives": 16, "negative_sampling": "popularity"}  # fmt: skip
+    model = build_model("twotower", params).fit(data, replace(OPTS, distill=handle))
+    assert forms == [sampled]
+    assert bool(full_calls) is not sampled
+    scores = model.score(Histories.from_lists([[1, 2, 3], [7, 8]]))
+    assert scores.shape == (2, data.n_items) and np.isfinite(scores).all()

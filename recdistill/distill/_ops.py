@@ -89,7 +89,7 @@ def excluded_mask(inp: KDInputs, n_top: int | None = None) -> Tensor:
     The teacher's top-``n_top`` (default: all ``M`` cached), the target, the
     history (``seen``) and items the student scores ``-inf`` (padding).
     """
-    s = inp.student_logits.detach()
+    s = inp.full_logits("negative sampling").detach()
     mask = torch.isneginf(s)
     if inp.seen is not None:
         mask |= inp.seen
@@ -112,8 +112,8 @@ def sample_outside_top(
         ``(ids, valid)``, both ``N x n``: item ids (long) and a bool mask, False
         where a position has no allowed item at all (its id is then 0).
     """
-    n_pos, n_items = inp.student_logits.shape
-    device = inp.student_logits.device
+    n_pos, n_items = inp.full_logits("negative sampling").shape
+    device = inp.device
     if n == 0:
         empty = torch.zeros(n_pos, 0, dtype=torch.long, device=device)
         return empty, empty.bool()

@@ -57,10 +57,25 @@ class KDInputs:
             negatives; excluded when ranking the student); None when no method
             of the recipe reads it.
         student_logsumexp: ``N``, the logsumexp of ``student_logits`` when the caller
-            computed it already (float32, with gradient).
+            computed it already (float32, with gradient); in the sampled form, its
+            estimate.
+        student_top_logits: ``N x M``, the student's logits of the teacher's top-``M``
+            items; given instead of ``student_logits`` in the *sampled form* (a large
+            catalogue whose student trains with a sampled softmax: no ``N x I`` array
+            at all), read through :meth:`student_top`.
+        student_log_rest: ``N``, the sampled form's estimate of the log of the
+            student's probability outside the top-``M`` (read by
+            :meth:`student_rest`).
+        catalogue: ``I`` in the sampled form (there is no ``student_logits`` to read it
+            from).
+
+    Methods that read the student's score of arbitrary items call
+    :meth:`full_logits`, which names the method when the batch is in the sampled
+    form; those that need only the top-``M`` and the logsumexp (listwise, cached)
+    set :attr:`KDMethod.reads_top_only` and work in both forms.
     """
 
-    student_logits: Tensor
+    student_logits: Tensor | None
     targets: Tensor
     teacher_top_ids: Tensor
     teacher_top_logits: Tensor
@@ -71,10 +86,42 @@ class KDInputs:
     item_popularity: Tensor | None = None
     seen: Tensor | None = None
     student_logsumexp: Tensor | None = None
+    student_top_logits: Tensor | None = None
+    student_log_rest: Tensor | None = None
+    catalogue: int | None = None
 
     @property
     def n_items(self) -> int:
+        if self.student_logits is None:
+            if self.catalogue is None:
+                raise ValueError("KDInputs: the sampled form needs 'catalogue' (I)")
+            return self.catalogue
         return int(self.student_logits.shape[1])
+
+    @property
+    def device(self) -> torch.device:
+        return self.targets.device
+
+    def full_logits(self, method: str) -> Tensor:
+        """``N x I`` student logits; ``ValueError`` naming ``method`` in the sampled form."""
+        if self.student_logits is None:
+            raise ValueError(
+                f"distillation method '{method}' reads the student's score of any item; "
+                "this batch holds only its scores of the teacher's top-M (the sampled form)"
+            )
+        return self.student_logits
+
+    def student_top(self) -> Tensor:
+        """``N x M``: the student's logits of the teacher's top-``M`` items."""
+        if self.student_top_logits is not None:
+            return self.student_top_logits
+        return self.full_logits("student_top").gather(1, self.teacher_top_ids)
+
+    def student_lse(self) -> Tensor:
+        """``N``: the student's logsumexp over the catalogue (given, or computed)."""
+        if self.student_logsumexp is not None:
+            return self.student_logsumexp
+        return torch.logsumexp(self.full_logits("student_lse").float(), dim=1)
 
     @property
     def top_m(self) -> int:
@@ -115,9 +162,17 @@ class KDInputs:
     def validate(self) -> None:
         """Check shapes and dtypes; raises ``ValueError`` naming the field."""
         s = self.student_logits
-        if s.dim() != 2:
+        if s is None:
+            if self.student_top_logits is None or self.student_logsumexp is None:
+                raise ValueError(
+                    "KDInputs: without student_logits, student_top_logits and "
+                    "student_logsumexp are required (the sampled form)"
+                )
+            n, i = int(self.targets.shape[0]), self.n_items
+        elif s.dim() != 2:
             raise ValueError(f"KDInputs.student_logits: expected N x I, got {tuple(s.shape)}")
-        n, i = s.shape
+        else:
+            n, i = s.shape
         want: dict[str, tuple[Tensor | None, tuple[int | None, ...]]] = {
             "targets": (self.targets, (n,)),
             "teacher_top_ids": (self.teacher_top_ids, (n, None)),
@@ -129,6 +184,8 @@ class KDInputs:
             "item_popularity": (self.item_popularity, (i,)),
             "seen": (self.seen, (n, i)),
             "student_logsumexp": (self.student_logsumexp, (n,)),
+            "student_top_logits": (self.student_top_logits, (n, self.top_m)),
+            "student_log_rest": (self.student_log_rest, (n,)),
         }
         for field, (x, shape) in want.items():
             if x is None:
@@ -172,12 +229,16 @@ class KDMethod(nn.Module):
     Subclasses set ``name`` and ``Config`` and implement ``forward(inp,
     generator) -> N`` losses. ``needs_repr`` marks methods that read the
     representations; ``needs_full_teacher`` those that cannot work from the
-    top-``M`` + logsumexp cache (none here).
+    top-``M`` + logsumexp cache (none here); ``reads_top_only`` those that need
+    of the student only its logits of the teacher's top-``M`` and its logsumexp
+    (so they accept :class:`KDInputs` in the sampled form).
     """
 
     name: ClassVar[str]
     Config: ClassVar[type[MethodConfig]]
     needs_full_teacher: ClassVar[bool] = False
+    #: works from the student's top-M logits and logsumexp alone (the sampled form)
+    reads_top_only: ClassVar[bool] = False
 
     def __init__(
         self,

@@ -65,10 +65,12 @@ class CollaborativeDistillation(KDMethod):
         """``N x M`` sampling probabilities over the cached top-M (rows sum to 1)."""
         cfg = self.config
         n, m = inp.teacher_top_ids.shape
-        r = torch.arange(m, device=inp.student_logits.device, dtype=torch.float32)
+        r = torch.arange(m, device=inp.device, dtype=torch.float32)
         p = torch.softmax(-r / cfg.tau_rank, dim=0)[None, :].expand(n, -1)
         if cfg.discrepancy_mix > 0:
-            rank_s = student_ranks(inp.student_logits, inp.teacher_top_ids, inp.seen).float()
+            rank_s = student_ranks(
+                inp.full_logits(self.name), inp.teacher_top_ids, inp.seen
+            ).float()
             d = torch.relu(torch.tanh(cfg.mu * (rank_s - r)))
             total = d.sum(dim=1, keepdim=True)
             d = torch.where(total > 0, d / total.clamp_min(1e-12), p)  # no discrepancy: rank
@@ -90,5 +92,5 @@ class CollaborativeDistillation(KDMethod):
         if cfg.teacher_score == "logprob":
             t = t - inp.teacher_logsumexp.detach().float()[:, None]
         w = torch.sigmoid((t + cfg.bias) / cfg.tau)
-        s = inp.student_logits.float().gather(1, ids)
+        s = inp.full_logits(self.name).float().gather(1, ids)
         return F.binary_cross_entropy_with_logits(s, w, reduction="none").mean(dim=1)

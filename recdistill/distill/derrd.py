@@ -124,7 +124,7 @@ class DERRD(KDMethod):
     def rrd_loss(self, inp: KDInputs, generator: torch.Generator | None = None) -> Tensor:
         """``N``: the relaxed Plackett-Luce ranking loss, averaged over the K items."""
         self.check_top(inp, "k")
-        s = inp.student_logits.float()
+        s = inp.full_logits(self.name).float()
         x = s.gather(1, inp.teacher_top_ids[:, : self.config.k])  # N x K, teacher order
         suffix = torch.logcumsumexp(x.flip(1), dim=1).flip(1)  # log sum_{m>=k} exp(x_m)
         cfg = self.config

@@ -51,5 +51,5 @@ class HardLabels(KDMethod):
     def forward(self, inp: KDInputs, generator: torch.Generator | None = None) -> Tensor:
         """``N`` losses from ``inp.student_logits`` (``N x I``) and the teacher's top-k ids."""
         self.check_top(inp, "k")
-        log_p = torch.log_softmax(inp.student_logits.float(), dim=1)
+        log_p = torch.log_softmax(inp.full_logits(self.name).float(), dim=1)
         return -log_p.gather(1, inp.teacher_top_ids[:, : self.config.k]).mean(dim=1)

@@ -12,7 +12,11 @@ bucket, and the KL is taken between the two bucketed distributions::
     L_n = T^2 * [ sum_{i in top-M} q_i log(q_i / r_i) + q_rest log(q_rest / r_rest) ]
 
 - student: ``r = softmax(s / T)`` over the whole catalogue (exact: we have the
-  full student logits), ``r_rest = sum_{j not in top-M} r_j``;
+  full student logits), ``r_rest = sum_{j not in top-M} r_j``; in the sampled
+  form (a large catalogue, a student trained with a sampled softmax) the
+  distiller gives the student's top-M logits and estimates of its logsumexp and
+  rest mass from popularity-sampled negatives (see
+  :mod:`recdistill.distill.distiller`);
 - teacher: ``q_i = exp(t_i - lse)``, ``q_rest = 1 - sum q_i``, exact from the
   logsumexp. At ``T = 1`` this is the exact KL of the bucketed distributions
   (a lower bound of the full KL, equal to it when ``M >= I - 1``).
@@ -58,13 +62,15 @@ class ListwiseKL(KDMethod):
     name = "listwise"
     Config = ListwiseConfig
     config: ListwiseConfig
+    reads_top_only = True  # cached: the student's top-M logits and logsumexp
 
     def forward(self, inp: KDInputs, generator: torch.Generator | None = None) -> Tensor:
-        """``N`` losses; ``inp.student_logits`` ``N x I``, teacher cache ``N x M``."""
+        """``N`` losses; ``inp.student_logits`` ``N x I`` (or the sampled form's top-M
+        logits and logsumexp estimate), teacher cache ``N x M``."""
         temp = self.config.temperature
-        s = inp.student_logits.float()
         ids, n_rest = inp.teacher_top_ids, inp.n_items - inp.top_m
         if inp.teacher_logits is not None or n_rest == 0:  # exact
+            s = inp.full_logits(self.name).float()
             log_r = torch.log_softmax(s / temp, dim=1)
             if inp.teacher_logits is not None:
                 log_q = torch.log_softmax(inp.teacher_logits.detach().float() / temp, dim=1)
@@ -74,11 +80,11 @@ class ListwiseKL(KDMethod):
                 safe_kl(a - torch.logsumexp(a, dim=1, keepdim=True), log_r.gather(1, ids)) * temp**2
             )
         # bucket at T = 1, then temper both sides alike: one pass over the catalogue (the
-        # logsumexp), the rest from the top-M (the rest mass is 1 minus the top mass)
-        lse = inp.student_logsumexp
-        lse = torch.logsumexp(s, dim=1) if lse is None else lse
-        log_r_top = s.gather(1, ids) - lse[:, None]
-        log_r_rest = _log_rest(log_r_top)
+        # logsumexp), the rest from the top-M (the rest mass is 1 minus the top mass), or
+        # in the sampled form the estimates the distiller made from its negatives
+        log_r_top = inp.student_top().float() - inp.student_lse()[:, None]
+        rest = inp.student_log_rest
+        log_r_rest = _log_rest(log_r_top) if rest is None else rest.clamp(min=-60.0)
         log_r_b = _tempered(log_r_top, log_r_rest, n_rest, temp)
         log_q = _tempered(teacher_top_logprobs(inp), teacher_log_rest(inp), n_rest, temp)
         return safe_kl(log_q, log_r_b) * temp**2

@@ -179,6 +179,12 @@ class KDMixer(nn.Module):
         return self.config.teacher_top_needed()
 
     @property
+    def reads_top_only(self) -> bool:
+        """Whether every method works from the student's top-M logits and logsumexp
+        (:class:`~recdistill.distill.base.KDInputs` in the sampled form)."""
+        return all(self._method(name).reads_top_only for name in self.methods)
+
+    @property
     def alpha(self) -> float:
         """The current ``a``."""
         cfg = self.config
@@ -213,7 +219,7 @@ class KDMixer(nn.Module):
         """``N``: the adaptive per-position weight ``c_n`` (mean 1; all ones when off)."""
         cfg = self.config
         n = inp.targets.shape[0]
-        ones = torch.ones(n, device=inp.student_logits.device)
+        ones = torch.ones(n, device=inp.device)
         if cfg.adaptive == "none" or n == 0:
             return ones
         if cfg.adaptive == "target_prob":

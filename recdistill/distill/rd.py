@@ -69,15 +69,19 @@ class RankingDistillation(KDMethod):
     def weights(self, inp: KDInputs) -> Tensor:
         """``N x K`` normalised weights of the teacher's top-K items (no gradient)."""
         cfg = self.config
-        ranks = torch.arange(1, cfg.k + 1, device=inp.student_logits.device, dtype=torch.float32)
+        ranks = torch.arange(1, cfg.k + 1, device=inp.device, dtype=torch.float32)
         w = torch.exp(-ranks / cfg.lam)[None, :].expand(inp.targets.shape[0], -1)
         if cfg.dynamic and self.progress >= cfg.dynamic_from:
-            rank_s = student_ranks(inp.student_logits, inp.teacher_top_ids[:, : cfg.k], inp.seen)
+            rank_s = student_ranks(
+                inp.full_logits(self.name), inp.teacher_top_ids[:, : cfg.k], inp.seen
+            )
             w = w * torch.relu(torch.tanh(cfg.mu * (rank_s.float() - (ranks - 1.0))))
         return w / w.sum(dim=1, keepdim=True).clamp_min(1e-12)
 
     def forward(self, inp: KDInputs, generator: torch.Generator | None = None) -> Tensor:
         """``N`` losses; ``inp.student_logits`` ``N x I``, teacher top ids ``N x M``."""
         self.check_top(inp, "k")
-        s_top = inp.student_logits.float().gather(1, inp.teacher_top_ids[:, : self.config.k])
+        s_top = (
+            inp.full_logits(self.name).float().gather(1, inp.teacher_top_ids[:, : self.config.k])
+        )
         return -(self.weights(inp) * F.logsigmoid(s_top)).sum(dim=1)

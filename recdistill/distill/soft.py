@@ -64,7 +64,7 @@ class SoftLabels(KDMethod):
     def forward(self, inp: KDInputs, generator: torch.Generator | None = None) -> Tensor:
         """``N`` losses. ``inp.student_logits`` ``N x I``; cache ``N x M``."""
         cfg, temp = self.config, self.config.temperature
-        s = inp.student_logits.float()
+        s = inp.full_logits(self.name).float()
         lse = inp.teacher_logsumexp.detach().float()
         neg_ids, valid = sample_outside_top(inp, cfg.n_negatives, generator)
         if inp.teacher_logits is not None:
