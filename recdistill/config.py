@@ -82,9 +82,10 @@ class DistillConfig(Strict):
 
     students: list[ModelSpec] | None = Field(
         None,
-        description="Student architectures (default: a history-pooled two-tower student, "
-        "d=32). Each trains once from scratch (kd: null) and once per recipe; a student "
-        "must be a distillable kind (sasrec, twotower).",
+        description="Student architectures (default: a history-pooled two-tower student "
+        "sized to the teacher's bytes; see Defaults). Each trains once from scratch "
+        "(kd: null) and once per recipe; a student must be a distillable kind "
+        "(sasrec, twotower).",
     )
     recipes: dict[str, KDMixerConfig] | None = Field(
         None,
@@ -103,9 +104,9 @@ class DistillConfig(Strict):
     top_m: int = Field(100, ge=1, description="Teacher items kept per position.")
     quantize: list[Quantization] = Field(
         default_factory=lambda: list[Quantization](["int8"]),
-        description="Post-training precisions: each quantizable student (twotower) is also "
-        "served and evaluated from int8 (per-row scales) or float16 weights, as NAME-int8 / "
-        "NAME-float16.",
+        description="Post-training precisions: each quantizable student (twotower, sasrec) is "
+        "also served and evaluated from int8 (per-row scales) or float16 weights, as "
+        "NAME-int8 / NAME-float16.",
     )
     cache_memory_mb: float = Field(
         256.0, gt=0, description="Bound on the teacher logits held at once while caching."

@@ -308,3 +308,37 @@ def test_quantized_two_tower_is_smaller_and_ranks_alike(
     np.testing.assert_allclose(single[0], small[0], rtol=1e-5, atol=1e-5)
     with pytest.raises(ConfigError, match="already quantized"):
         q.quantized("int8")
+
+
+@pytest.mark.parametrize(("precision", "tol"), [("float16", 2e-2), ("int8", 0.1)])
+def test_quantized_sasrec_holds_only_the_small_weights_and_ranks_alike(
+    precision: str, tol: float, walk: tuple[TrainData, Histories, np.ndarray], tmp_path: Path
+) -> None:
+    """An int8 / float16 SASRec student: every matrix stored small (and nothing else kept
+    in memory: the network's tensors are the state), scores close, reload exact."""
+    data, hist, truth = walk
+    model = build_model("sasrec", SMALL).fit(data, OPTS)
+    assert isinstance(model, SASRec)
+    q = model.quantized(precision)
+    state = q.state()
+    small_dtype = np.int8 if precision == "int8" else np.float16
+    matrices = [k for k, a in model.state().items() if a.ndim == 2]
+    assert "items.ids" in matrices and "pos" in matrices and "blocks.0.qkv.weight" in matrices
+    for name in matrices:
+        assert state[f"{name}.values"].dtype == small_dtype, name
+        if precision == "int8":
+            assert state[f"{name}.scale"].shape == (model.state()[name].shape[0],)
+    held = sum(t.numel() * t.element_size() for t in q.require_net().state_dict().values())
+    assert held == q.serving_bytes()
+    assert q.serving_bytes() < (0.35 if precision == "int8" else 0.6) * model.serving_bytes()
+    assert q.n_params() == model.n_params()
+    full, small = model.score(hist), q.score(hist)
+    assert np.abs(full - small).max() <= tol * np.abs(full).max()
+    assert hit_rate(small, hist, truth) >= hit_rate(full, hist, truth) - 0.03
+    loaded = load_model(q.save(tmp_path / precision))
+    assert isinstance(loaded, SASRec) and loaded.precision == precision
+    np.testing.assert_array_equal(loaded.score(hist), small)
+    assert loaded.serving_bytes() == q.serving_bytes()
+    with pytest.raises(ConfigError, match="already quantized"):
+        q.quantized("int8")
+

@@ -18,6 +18,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from recdistill.models._quant import QuantMatrix
+
 INIT_STD = 0.02
 
 
@@ -59,11 +61,15 @@ class ItemTable(nn.Module):
 
     def forward(self, ids: torch.Tensor | None = None) -> torch.Tensor:
         """Vectors of items ``ids`` (``[C]``), or of all items: ``C x D`` / ``I x D``."""
-        e = self.ids if ids is None else self.ids[ids]
+        table = self.ids
+        if isinstance(table, QuantMatrix):  # a quantized student: widen what is read
+            e = table.full() if ids is None else table[ids]
+        else:
+            e = table if ids is None else table[ids]
         if self.proj is None:
             return e
-        table: torch.Tensor = self.text  # type: ignore[assignment]  # a registered buffer
-        text = table if ids is None else table[ids]
+        texts: torch.Tensor = self.text  # type: ignore[assignment]  # a registered buffer
+        text = texts if ids is None else texts[ids]
         t = self.proj(text)
         if self.gate is None:
             return e + t

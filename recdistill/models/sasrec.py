@@ -24,18 +24,27 @@ text projection and gate are applied once at the end of training and their
 output is what the table stores, so serving needs no language model;
 ``encoder_bytes`` (the language model's own weights, needed only to embed new
 items) is reported apart in :meth:`SASRec.meta`.
+
+Post-training quantization (:meth:`SASRec.quantized`, for a student):
+``int8`` keeps the item table, the position table and every linear layer's
+weight as int8 with a float32 scale per row, ``float16`` in half precision
+(:mod:`recdistill.models._quant`); vectors stay float32. The network holds
+only those buffers and widens what a forward pass reads, so ``serving_bytes``
+(the arrays of ``state()``) is what serving keeps in memory.
 """
 
 from __future__ import annotations
 
+import copy
 import logging
-from typing import Any, Literal, Self
+from typing import Any, Literal, Self, cast
 
 import numpy as np
 import torch
 from pydantic import Field, model_validator
 
 from recdistill.errors import ConfigError
+from recdistill.models._quant import Precision, quantize_net
 from recdistill.models._sasrec_net import SASRecNet
 from recdistill.models._seqmodel import SeqTrainConfig, SeqTrainer, SequentialModel
 from recdistill.models.base import FitOptions, ModelConfig, TrainData, register
@@ -110,11 +119,62 @@ class SASRec(SequentialModel):
     kind = "sasrec"
     Config = SASRecConfig
     config: SASRecConfig
+    quantizations = ("int8", "float16")
 
     def __init__(self, config: ModelConfig | None = None) -> None:
         super().__init__(config)
         self._encoder_bytes = 0
         self._text_dim = 0
+        self.precision: Precision = "float32"
+
+    def quantized(self, precision: str) -> SASRec:
+        """A copy serving from ``int8`` or ``float16`` weights (see the module docstring)."""
+        if precision not in ("float32", "float16", "int8"):
+            raise ConfigError(f"quantize: unknown precision '{precision}' (int8 | float16)")
+        if self.precision != "float32":
+            raise ConfigError("quantize: the model is already quantized")
+        nets = self.members or [self.require_net()]
+        out = SASRec(self.config)
+        out.n_users, out.n_items = self.n_users, self.n_items
+        out._encoder_bytes, out._text_dim = self._encoder_bytes, self._text_dim
+        out.precision = cast(Precision, precision)
+        for net in nets:
+            net.freeze_items()  # the serving table, without text
+        out.members = [
+            cast(SASRecNet, quantize_net(copy.deepcopy(n).cpu().eval(), out.precision))
+            for n in nets
+        ]
+        out.net = out.members[0]
+        return out
+
+    def state(self) -> dict[str, np.ndarray]:
+        if self.precision == "float32":
+            return super().state()
+        nets = self.members or [self.require_net()]
+        out: dict[str, np.ndarray] = {}
+        for k, net in enumerate(nets):
+            prefix = f"member{k}." if len(nets) > 1 else ""
+            for name, v in net.state_dict().items():
+                out[prefix + name] = v.detach().cpu().numpy().copy()
+        return out
+
+    def load_state(self, state: dict[str, np.ndarray]) -> None:
+        if self.precision == "float32":
+            super().load_state(state)
+            return
+        k = self.n_members()
+        self.members = []
+        for m in range(k):
+            prefix = f"member{m}." if k > 1 else ""
+            net = cast(SASRecNet, quantize_net(self.build_net(self.n_items), self.precision))
+            arrays = {n[len(prefix) :]: v for n, v in state.items() if n.startswith(prefix)}
+            net.load_state_dict({n: torch.from_numpy(np.array(v)) for n, v in arrays.items()})
+            self.members.append(net.eval())
+        self.net = self.members[0]
+
+    def n_params(self) -> int:
+        """Stored weights (int8 and float16 ones included; scales are not parameters)."""
+        return int(sum(a.size for k, a in self.state().items() if not k.endswith(".scale")))
 
     def build_net(self, n_items: int, text: torch.Tensor | None = None) -> SASRecNet:
         cfg = self.config
@@ -165,11 +225,13 @@ class SASRec(SequentialModel):
             "encoder": self.config.text.encoder,
             "encoder_bytes": self._encoder_bytes,
             "text_dim": self._text_dim,
+            "precision": self.precision,
         }
 
     def load_meta(self, meta: dict[str, Any]) -> None:
         self._encoder_bytes = int(meta.get("encoder_bytes", 0))
         self._text_dim = int(meta.get("text_dim", 0))
+        self.precision = meta.get("precision", "float32")
 
     @property
     def encoder(self) -> str:

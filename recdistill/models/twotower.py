@@ -27,7 +27,7 @@ scoring widens them to float32 per request (``q . (int8 row) * scale``).
 from __future__ import annotations
 
 import math
-from typing import Any, Literal, cast
+from typing import Any, cast
 
 import numpy as np
 import torch
@@ -36,37 +36,13 @@ from scipy import special
 from torch import nn
 
 from recdistill.errors import ConfigError
+from recdistill.models._quant import Precision, quantize, widen
 from recdistill.models._sasrec_net import INIT_STD, FastDropout, SeqNet
 from recdistill.models._seqmodel import SeqTrainConfig, SequentialModel
 from recdistill.models.base import Histories, ModelConfig, register
 
-Precision = Literal["float32", "float16", "int8"]
 MATRICES = ("items", "w1", "w2")  # what quantization shrinks; the rest stays float32
 _SQRT_HALF = np.float32(1.0 / math.sqrt(2.0))
-
-
-def quantize(arrays: dict[str, np.ndarray], precision: Precision) -> dict[str, np.ndarray]:
-    """The serving arrays in ``precision``: matrices as float16, or int8 + per-row scales."""
-    out: dict[str, np.ndarray] = {}
-    for name, a in arrays.items():
-        if name not in MATRICES or precision == "float32":
-            out[name] = a
-        elif precision == "float16":
-            out[name] = a.astype(np.float16)
-        else:
-            scale = np.abs(a).max(axis=1) / 127.0
-            scale[scale == 0] = 1.0
-            out[name] = np.clip(np.rint(a / scale[:, None]), -127, 127).astype(np.int8)
-            out[f"{name}.scale"] = scale.astype(np.float32)
-    return out
-
-
-def widen(arrays: dict[str, np.ndarray], name: str) -> np.ndarray:
-    """Matrix ``name`` as float32 (dequantized when stored as int8)."""
-    a = arrays[name]
-    if a.dtype == np.int8:
-        return a.astype(np.float32) * arrays[f"{name}.scale"][:, None]
-    return a.astype(np.float32, copy=False)
 
 
 class TwoTowerConfig(SeqTrainConfig):
@@ -153,7 +129,7 @@ class TwoTower(SequentialModel):
         out = TwoTower(self.config)
         out.n_users, out.n_items = self.n_users, self.n_items
         out.precision = cast(Precision, precision)
-        out._np = quantize(self._weights(), out.precision)
+        out._np = quantize(self._weights(), out.precision, MATRICES)
         return out
 
     def state(self) -> dict[str, np.ndarray]:
