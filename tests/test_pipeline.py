@@ -229,6 +229,15 @@ def test_train_then_distill_stage_commands(
     assert f"recdistill distill {out}" in stdout
     before = json.loads((out / "metrics.json").read_text())
     assert {m["role"] for m in before["models"].values()} == {"teacher", "baseline"}
+    # An online teacher cannot serve a student reading more history than it does:
+    # refused before anything trains (the scratch twin included).
+    too_long = "[{kind: twotower, name: long, params: {d_model: 8, max_len: 40, epochs: 1}}]"
+    code, _, err = cli(
+        "distill", out, "--set", "distill.teacher_outputs=online", "--set",
+        f"distill.students={too_long}",
+    )  # fmt: skip
+    assert code == 2 and "max_len 40, more than the teacher's 20" in err
+    assert "Traceback" not in err and not (out / "models" / "long-scratch").exists()
     overrides = ["--set", "distill.recipes={hard: {methods: {hard: {k: 3}}}}", "--seed", "1"]
     code, stdout, stderr = cli("distill", out, *overrides)
     assert code == 0, stderr

@@ -111,6 +111,10 @@ def digest(*arrays: np.ndarray, extra: str = "") -> str:
     return h.hexdigest()
 
 
+#: dtypes a state keeps as stored (quantized students); everything else is saved as float32
+STORED_SMALL = (torch.int8, torch.float16)
+
+
 class SequentialModel(Recommender):
     """The contract for a network over histories; subclasses provide ``build_net``.
 
@@ -216,15 +220,22 @@ class SequentialModel(Recommender):
             net.freeze_items()  # fitted nets are frozen in finalize; be safe
             prefix = f"member{k}." if len(nets) > 1 else ""
             for name, v in net.state_dict().items():
-                out[prefix + name] = v.detach().float().cpu().numpy().copy()
+                t = v.detach().cpu()
+                if t.dtype not in STORED_SMALL:  # quantized buffers stay as they are
+                    t = t.float()
+                out[prefix + name] = t.numpy().copy()
         return out
+
+    def serving_net(self) -> SeqNet:
+        """An empty network of the serving form, for :meth:`load_state` to fill."""
+        return self.build_net(self.n_items)
 
     def load_state(self, state: dict[str, np.ndarray]) -> None:
         k = self.n_members()
         self.members = []
         for m in range(k):
             prefix = f"member{m}." if k > 1 else ""
-            net = self.build_net(self.n_items)
+            net = self.serving_net()
             arrays = {n[len(prefix) :]: v for n, v in state.items() if n.startswith(prefix)}
             net.load_state_dict({n: torch.from_numpy(np.array(v)) for n, v in arrays.items()})
             self.members.append(net.eval())

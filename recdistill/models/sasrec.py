@@ -147,30 +147,9 @@ class SASRec(SequentialModel):
         out.net = out.members[0]
         return out
 
-    def state(self) -> dict[str, np.ndarray]:
-        if self.precision == "float32":
-            return super().state()
-        nets = self.members or [self.require_net()]
-        out: dict[str, np.ndarray] = {}
-        for k, net in enumerate(nets):
-            prefix = f"member{k}." if len(nets) > 1 else ""
-            for name, v in net.state_dict().items():
-                out[prefix + name] = v.detach().cpu().numpy().copy()
-        return out
-
-    def load_state(self, state: dict[str, np.ndarray]) -> None:
-        if self.precision == "float32":
-            super().load_state(state)
-            return
-        k = self.n_members()
-        self.members = []
-        for m in range(k):
-            prefix = f"member{m}." if k > 1 else ""
-            net = cast(SASRecNet, quantize_net(self.build_net(self.n_items), self.precision))
-            arrays = {n[len(prefix) :]: v for n, v in state.items() if n.startswith(prefix)}
-            net.load_state_dict({n: torch.from_numpy(np.array(v)) for n, v in arrays.items()})
-            self.members.append(net.eval())
-        self.net = self.members[0]
+    def serving_net(self) -> SASRecNet:
+        net = self.build_net(self.n_items)
+        return cast(SASRecNet, quantize_net(net, self.precision))
 
     def n_params(self) -> int:
         """Stored weights (int8 and float16 ones included; scales are not parameters)."""

@@ -196,6 +196,7 @@ def run(
     """
     seq = _sequential(teacher)
     students, recipes = resolve(cfg, stage, teacher)
+    _check_online_lengths(students, recipes, seq, cache)
     runs = plan_runs(cfg, students, recipes)
     results: dict[str, dict[str, Any]] = {}
     with stage.plan.stage("students") as allowed:
@@ -222,6 +223,29 @@ def run(
             results[name] = entry
             results.update(quantized_entries(stage, cfg, model, name, entry))
     return results
+
+
+def _check_online_lengths(
+    students: list[SpecBase],
+    recipes: dict[str, KDMixerConfig],
+    teacher: SequentialModel,
+    cache: TeacherCache | None,
+) -> None:
+    """Refuse, before anything trains, a student that reads more history than the
+    teacher where the teacher scores its batches online (no cache, or a recipe that
+    reads representations): the teacher cannot see those positions."""
+    online = [n for n, r in recipes.items() if cache is None or r.uses_repr()]
+    if not online:
+        return
+    longest = teacher.config.max_len
+    for i, spec in enumerate(students):
+        n = getattr(spec.params, "max_len", None)
+        if n is not None and n > longest:
+            raise ConfigError(
+                f"distill.students.{i}: '{spec.label}' reads max_len {n}, more than the "
+                f"teacher's {longest}, and recipe '{online[0]}' has the teacher score its "
+                f"batches online (set the student's max_len <= {longest})"
+            )
 
 
 def plan_runs(
