@@ -72,7 +72,7 @@ class Split:
     def describe(self) -> str:
         return (
             f"{self.method}: train {len(self.train):,} / valid {len(self.valid):,} / "
-            f"test {len(self.test):,} events; evaluated users: valid "
+            f"test {len(self.test):,} events; users with targets: valid "
             f"{len(self.valid.users_present()):,}, test {len(self.test.users_present()):,}"
         )
 

@@ -302,3 +302,22 @@ def test_a_budgeted_run_plans_its_stages_and_stays_inside_the_budget(
     assert log["planned_steps"] is not None and log["steps"] <= log["planned_steps"]
     assert log["epochs_run"] < 5000  # stopped by the plan, not the epoch cap
     assert "Time budget" in (out / "report.html").read_text(encoding="utf-8")
+
+
+def test_max_users_evaluates_a_fixed_sample_and_says_so(
+    cli: CliRunner, tmp_path: Path, demo_files: tuple[Path, Path]
+) -> None:
+    """``evaluation.max_users`` below the users with targets: that many are evaluated (the
+    same sample for every model), recorded in metrics.json and logged as a sample."""
+    out = tmp_path / "run"
+    code, _, stderr = cli(
+        "run", small_config(tmp_path, demo_files), "--out", out,
+        "--set", "evaluation.max_users=100", "--set", "teacher=null", "--set", "distill=null",
+        "--set", "baselines=[{kind: popularity}, {kind: itemknn}]",
+    )  # fmt: skip
+    assert code == 0, stderr
+    m = json.loads((out / "metrics.json").read_text())
+    assert m["protocol"]["evaluated_users"] == 100 and m["protocol"]["users_sampled"] is True
+    assert "users with targets: valid 400, test 400" in stderr
+    assert "a fixed sample of 100 users" in stderr
+    assert set(m["models"]) == {"popularity", "itemknn"}

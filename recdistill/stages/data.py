@@ -39,7 +39,13 @@ def prepare(cfg: RunConfig, run: RunFolder, plan: Plan | None = None) -> Stage:
             run.write_config(dump_config(cfg))
             run.save_data(ds, split)
     options = run_options(cfg, run.path)
-    return Stage(cfg, ds, split, options, run, plan or Plan(None))
+    stage = Stage(cfg, ds, split, options, run, plan or Plan(None))
+    if stage.eval_users is not None:
+        log.info(
+            "evaluation: a fixed sample of %s users (evaluation.max_users), each ranked "
+            "against the full catalogue", f"{len(stage.eval_users):,}",
+        )  # fmt: skip
+    return stage
 
 
 def summary(ds: Dataset, split: Split, n_sample: int = 5) -> dict[str, Any]:
