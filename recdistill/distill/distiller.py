@@ -339,20 +339,24 @@ class KDTrainer(EpochTrainer):
             inp = self.online_inputs(teacher, rows, logits, targets, seen, q)
             inp.student_logsumexp = lse
         else:
-            cache = self.handle.cache
-            assert cache is not None
-            ids, top_logits, t_lse = cache.lookup(index)
-            inp = KDInputs(
-                student_logits=logits,
-                targets=targets,
-                teacher_top_ids=ids,
-                teacher_top_logits=top_logits,
-                teacher_logsumexp=t_lse,
-                item_popularity=self.popularity,
-                seen=seen,
-                student_logsumexp=lse,
-            )
+            inp = self._cached_inputs(index, targets, student_logits=logits, seen=seen)
+            inp.student_logsumexp = lse
         return self.mixer(l_true, inp)
+
+    def _cached_inputs(self, index: torch.Tensor, targets: torch.Tensor, **fields: Any) -> KDInputs:
+        """:class:`KDInputs` of positions ``index`` from the teacher cache, the student's
+        side in ``fields``."""
+        cache = self.handle.cache
+        assert cache is not None
+        ids, top_logits, t_lse = cache.lookup(index)
+        return KDInputs(
+            targets=targets,
+            teacher_top_ids=ids,
+            teacher_top_logits=top_logits,
+            teacher_logsumexp=t_lse,
+            item_popularity=self.popularity,
+            **fields,
+        )
 
     def _sampled_chunk_loss(
         self,
@@ -363,25 +367,17 @@ class KDTrainer(EpochTrainer):
         negatives: torch.Tensor,
     ) -> tuple[torch.Tensor, dict[str, float]]:
         """The mixer's loss of positions ``rows`` in the sampled form (module docstring)."""
-        assert isinstance(self.base, SeqTrainer) and self.handle.cache is not None
+        assert isinstance(self.base, SeqTrainer)
         q, items = leaves[0][rows], leaves[1]
         targets, index = pos.targets[rows], pos.index[rows]
         chunk = Positions(q, items, targets, index)
-        l_true = self.base.position_loss(self.student, batch, chunk)
-        ids, top_logits, t_lse = self.handle.cache.lookup(index)
-        s_top, lse, log_rest = sampled_student(q, items, ids, negatives, self.base.log_q)
-        inp = KDInputs(
-            student_logits=None,
-            targets=targets,
-            teacher_top_ids=ids,
-            teacher_top_logits=top_logits,
-            teacher_logsumexp=t_lse,
-            item_popularity=self.popularity,
-            student_logsumexp=lse,
-            student_top_logits=s_top,
-            student_log_rest=log_rest,
-            catalogue=self.data.n_items,
+        # the student's own sampled loss reads the same negatives as the estimate below
+        l_true = self.base.position_loss(self.student, batch, chunk, negatives=negatives)
+        inp = self._cached_inputs(index, targets, student_logits=None, catalogue=self.data.n_items)
+        s_top, lse, log_rest = sampled_student(
+            q, items, inp.teacher_top_ids, negatives, self.base.log_q
         )
+        inp.student_top_logits, inp.student_logsumexp, inp.student_log_rest = s_top, lse, log_rest
         return self.mixer(l_true, inp)
 
     @torch.no_grad()

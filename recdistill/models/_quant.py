@@ -21,14 +21,26 @@ Two forms:
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Literal, cast
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
 
+from recdistill.errors import ConfigError
+
 Precision = Literal["float32", "float16", "int8"]
+
+
+def target_precision(current: str, precision: str) -> Precision:
+    """``precision`` checked for a model now served in ``current`` (``ConfigError`` names
+    an unknown precision, or a model that is already quantized)."""
+    if precision not in ("float32", "float16", "int8"):
+        raise ConfigError(f"quantize: unknown precision '{precision}' (int8 | float16)")
+    if current != "float32":
+        raise ConfigError("quantize: the model is already quantized")
+    return cast(Precision, precision)
 
 
 def quantize_rows(a: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -92,14 +104,6 @@ class QuantMatrix(nn.Module):
     def full(self) -> torch.Tensor:
         """The whole matrix in float32 (a temporary for this pass)."""
         return self[slice(None)]
-
-    @property
-    def shape(self) -> torch.Size:
-        return self.values.shape
-
-    @property
-    def device(self) -> torch.device:
-        return self.values.device
 
 
 class QuantLinear(nn.Module):

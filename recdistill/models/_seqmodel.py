@@ -398,6 +398,7 @@ class SeqTrainer(EpochTrainer):
         positions: Positions,
         logits: torch.Tensor | None = None,
         lse: torch.Tensor | None = None,
+        negatives: torch.Tensor | None = None,
     ) -> torch.Tensor:
         """``N``: this model's own loss at each position (``loss: full`` or ``sampled``).
 
@@ -405,12 +406,12 @@ class SeqTrainer(EpochTrainer):
         ``logits`` ``N x I`` when given, and from their logsumexp ``lse`` when the
         caller has it too: ``lse - s_target``, smoothed); ``sampled``: the
         logQ-corrected sampled softmax against ``n_negatives`` items drawn for this
-        batch, scored with ``positions.items``.
+        batch (or the caller's ``negatives``), scored with ``positions.items``.
         """
         cfg = self.config
         targets = positions.targets
         if cfg.loss == "sampled":
-            negs = self.draw_negatives()
+            negs = self.draw_negatives() if negatives is None else negatives
             h, rows = positions.queries, positions.items[torch.cat([targets, negs])]
             sampled = self.sampled_logits(h, rows, targets, negs)
             zero = torch.zeros(targets.shape[0], dtype=torch.long, device=self.device)

@@ -44,7 +44,7 @@ import torch
 from pydantic import Field, model_validator
 
 from recdistill.errors import ConfigError
-from recdistill.models._quant import Precision, quantize_net
+from recdistill.models._quant import Precision, quantize_net, target_precision
 from recdistill.models._sasrec_net import SASRecNet
 from recdistill.models._seqmodel import SeqTrainConfig, SeqTrainer, SequentialModel
 from recdistill.models.base import FitOptions, ModelConfig, TrainData, register
@@ -129,15 +129,12 @@ class SASRec(SequentialModel):
 
     def quantized(self, precision: str) -> SASRec:
         """A copy serving from ``int8`` or ``float16`` weights (see the module docstring)."""
-        if precision not in ("float32", "float16", "int8"):
-            raise ConfigError(f"quantize: unknown precision '{precision}' (int8 | float16)")
-        if self.precision != "float32":
-            raise ConfigError("quantize: the model is already quantized")
+        target = target_precision(self.precision, precision)
         nets = self.members or [self.require_net()]
         out = SASRec(self.config)
         out.n_users, out.n_items = self.n_users, self.n_items
         out._encoder_bytes, out._text_dim = self._encoder_bytes, self._text_dim
-        out.precision = cast(Precision, precision)
+        out.precision = target
         for net in nets:
             net.freeze_items()  # the serving table, without text
         out.members = [

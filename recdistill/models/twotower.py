@@ -27,7 +27,7 @@ scoring widens them to float32 per request (``q . (int8 row) * scale``).
 from __future__ import annotations
 
 import math
-from typing import Any, cast
+from typing import Any
 
 import numpy as np
 import torch
@@ -35,8 +35,7 @@ from pydantic import Field
 from scipy import special
 from torch import nn
 
-from recdistill.errors import ConfigError
-from recdistill.models._quant import Precision, quantize, widen
+from recdistill.models._quant import Precision, quantize, target_precision, widen
 from recdistill.models._sasrec_net import INIT_STD, FastDropout, SeqNet
 from recdistill.models._seqmodel import SeqTrainConfig, SequentialModel
 from recdistill.models.base import Histories, ModelConfig, register
@@ -122,13 +121,9 @@ class TwoTower(SequentialModel):
 
     def quantized(self, precision: str) -> TwoTower:
         """A copy serving from ``int8`` or ``float16`` weights (see the module docstring)."""
-        if precision not in ("float32", "float16", "int8"):
-            raise ConfigError(f"quantize: unknown precision '{precision}' (int8 | float16)")
-        if self.precision != "float32":
-            raise ConfigError("quantize: the model is already quantized")
         out = TwoTower(self.config)
+        out.precision = target_precision(self.precision, precision)
         out.n_users, out.n_items = self.n_users, self.n_items
-        out.precision = cast(Precision, precision)
         out._np = quantize(self._weights(), out.precision, MATRICES)
         return out
 

@@ -36,7 +36,7 @@ learning rate 0.01 (``STUDENT_LR``) and no dropout (``STUDENT_DROPOUT``): a
 student this narrow underfits in the few epochs its share of the budget
 allows, so it needs the fast rate and no regularisation (8 epochs from
 scratch, test NDCG@10: on MovieLens-1M at d=24 0.1407 against 0.1120 at the
-model's own 0.003 and dropout 0.2; on a generated 45.7k-item catalogue at d=16
+former default's 0.003 and dropout 0.2; on a generated 45.7k-item catalogue at d=16
 0.1371 against 0.0348; docs/BENCHMARKS.md).
 """
 
