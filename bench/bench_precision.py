@@ -1,7 +1,7 @@
 """Benchmark: bfloat16 autocast against float32 training, side by side in one run.
 
     .venv/bin/python bench/bench_precision.py [--data CONFIG] [--seeds 0,1,2] [--epochs 60]
-        [--speed-data CONFIG]
+        [--speed-data CONFIG] [--speed-only] [--speed-epochs 2] [--precisions fp32,bf16]
 
 Quality: the default teacher for ``--data`` (ML-100k by default) is trained
 with ``precision: fp32`` and ``precision: bf16`` for each seed (same epoch
@@ -12,7 +12,9 @@ by less than one standard deviation.
 
 Speed: seconds per training epoch of the same teacher on ``--speed-data``
 (ML-1M by default) in each precision, timed over the first epochs, and the
-ratio. Runs are sequential; keep the machine otherwise idle.
+ratio. Runs are sequential; keep the machine otherwise idle. ``--speed-only``
+skips the quality part (``--precisions`` then picks which precisions to time,
+e.g. to time one precision of two code versions in alternating processes).
 """
 
 from __future__ import annotations
@@ -66,12 +68,14 @@ def quality(config: Path, seeds: list[int], epochs: int) -> dict[str, list[float
     return out
 
 
-def speed(config: Path, epochs: int = 2) -> dict[str, float]:
+def speed(
+    config: Path, epochs: int = 2, precisions: tuple[str, ...] = ("fp32", "bf16")
+) -> dict[str, float]:
     from recdistill.models import build_model
 
     stage = stage_for(config)
     out = {}
-    for precision in ("fp32", "bf16"):
+    for precision in precisions:
         opts = replace(stage.options, precision=precision, validate=None, out_dir=None,
                        progress=False)  # fmt: skip
         model = build_model("sasrec", teacher_params(stage, epochs=epochs))
@@ -91,8 +95,16 @@ def main() -> None:
     parser.add_argument("--seeds", default="0,1,2")
     parser.add_argument("--epochs", type=int, default=60)
     parser.add_argument("--json", type=Path, default=None)
+    parser.add_argument("--speed-only", action="store_true")
+    parser.add_argument("--speed-epochs", type=int, default=2)
+    parser.add_argument("--precisions", default="fp32,bf16")
     args = parser.parse_args()
     seeds = [int(s) for s in args.seeds.split(",")]
+    if args.speed_only:
+        s = speed(args.speed_data, args.speed_epochs, tuple(args.precisions.split(",")))
+        if len(s) == 2:
+            print(f"speed-up per epoch {s['fp32'] / s['bf16']:.2f}x")
+        return
     q = quality(args.data, seeds, args.epochs)
     s = speed(args.speed_data)
     mean = {p: statistics.mean(v) for p, v in q.items()}

@@ -350,6 +350,43 @@ def test_fused_softmax_under_bf16_autocast_stays_close_to_float32() -> None:
         assert float((got - want).norm() / want.norm()) < 0.03
 
 
+@pytest.mark.parametrize("smoothing", [0.0, 0.1])
+def test_fused_softmax_with_underflowing_targets_matches_reference(smoothing: float) -> None:
+    """A target whose softmax probability underflows float32 is recomputed in log space."""
+    g = torch.Generator().manual_seed(2)
+    h = (torch.randn(40, 6, generator=g) * 30).requires_grad_()
+    w = (torch.randn(50, 6, generator=g) * 30).requires_grad_()
+    y = torch.randint(0, 50, (40,), generator=g)
+    with torch.no_grad():
+        p_y = torch.softmax(h @ w.T, dim=1).gather(1, y[:, None])
+    assert int((p_y < 1e-30).sum()) >= 10  # the case under test really occurs
+    a = fused_softmax_ce(h, w, y, label_smoothing=smoothing, chunk=16)
+    b = reference_softmax_ce(h, w, y, smoothing)
+    assert torch.isfinite(a)
+    torch.testing.assert_close(a, b, rtol=1e-4, atol=1e-3)
+    (gh, gw), (rh, rw) = torch.autograd.grad(a, (h, w)), torch.autograd.grad(b, (h, w))
+    torch.testing.assert_close(gh, rh, rtol=1e-4, atol=1e-5)
+    torch.testing.assert_close(gw, rw, rtol=1e-4, atol=1e-5)
+
+
+def test_fast_dropout_drops_at_its_rate_and_keeps_the_expectation() -> None:
+    from recdistill.models._sasrec_net import FastDropout
+
+    torch.manual_seed(0)
+    drop = FastDropout(0.25)
+    x = torch.ones(3, 101, 67)  # a size that is not a multiple of 4
+    out = drop(x)
+    kept = out != 0
+    assert abs(float(kept.float().mean()) - 0.75) < 0.01
+    torch.testing.assert_close(out[kept], torch.full_like(out[kept], 1 / 0.75))
+    assert abs(float(out.mean()) - 1.0) < 0.02
+    # each byte of a 32-bit draw is used alike
+    rows = kept.flatten()[:20300].reshape(-1, 4).float().mean(0)
+    assert float((rows - 0.75).abs().max()) < 0.02
+    drop.eval()
+    assert drop(x) is x
+
+
 def test_windows_cover_every_item_once() -> None:
     items = np.arange(23)
     indptr = np.array([0, 1, 9, 23])

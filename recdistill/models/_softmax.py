@@ -73,22 +73,19 @@ class _FusedSoftmaxCE(torch.autograd.Function):
         need_h, need_w = ctx.needs_input_grad[0], ctx.needs_input_grad[1]
         grad_h = torch.empty_like(hf) if need_h else None
         grad_w = torch.zeros_like(wf) if need_w else None
+        bufs = _Buffers(min(chunk, n), n_items, hm.shape[1], mm, hf.device)
         total = hf.new_zeros(())
-        scale = 1.0 / max(n, 1)
         for s in range(0, n, chunk):
             hc, yc = hm[s : s + chunk], y[s : s + chunk]
-            logp = torch.log_softmax((hc @ wm.T).float(), dim=1)  # c x I, one fused pass
-            nll = -logp.gather(1, yc[:, None])
-            total += (1.0 - smoothing) * nll.sum()
-            if smoothing:
-                total -= smoothing * logp.mean(dim=1).sum()
+            logits, p = bufs.logits_and_probs(hc, wm)
+            total += _chunk_loss(logits, p, yc, smoothing)
             if need_h or need_w:
                 # d loss / d logits = softmax - (1 - eps) onehot - eps / I   (times 1/N)
-                g = logp.exp_()
                 if smoothing:
-                    g.sub_(smoothing / n_items)
-                g.scatter_add_(1, yc[:, None], torch.full_like(nll, -(1.0 - smoothing)))
-                _accumulate(g, hc, wm, grad_h, grad_w, s, mm)
+                    p.sub_(smoothing / n_items)
+                p.scatter_add_(1, yc[:, None], bufs.minus_one(len(yc), 1.0 - smoothing))
+                bufs.accumulate(p, hc, wm, grad_h, grad_w, s)
+        scale = 1.0 / max(n, 1)
         if grad_h is not None:
             grad_h.mul_(scale)
         if grad_w is not None:
@@ -108,27 +105,99 @@ class _FusedSoftmaxCE(torch.autograd.Function):
         return dh, dw, None, None, None
 
 
-def _accumulate(
-    g: torch.Tensor,
-    hc: torch.Tensor,
-    wm: torch.Tensor,
-    grad_h: torch.Tensor | None,
-    grad_w: torch.Tensor | None,
-    start: int,
-    mm: torch.dtype | None,
-) -> None:
-    """Add one chunk's ``dL/dh = g W`` and ``dL/dW = g^T h`` (matmuls in ``mm`` when set)."""
-    if mm is None:
+_TINY = 1e-30  # a target probability below this is recomputed in log space
+
+
+def _chunk_loss(
+    logits: torch.Tensor, p: torch.Tensor, y: torch.Tensor, smoothing: float
+) -> torch.Tensor:
+    """Summed (smoothed) NLL of one chunk from its softmax ``p`` (``logits`` for the rare rows).
+
+    ``-log p_y`` read off the softmax saves the log-softmax pass; a row whose
+    target probability underflows is recomputed with ``log_softmax``. With
+    smoothing, ``mean_j log p_j = mean_j z_j - lse`` and ``lse = z_y - log p_y``.
+    """
+    p_y = p.gather(1, y[:, None]).squeeze(1)
+    log_p_y = p_y.log()
+    small = p_y < _TINY
+    if bool(small.any()):
+        rows = small.nonzero().squeeze(1)
+        exact = torch.log_softmax(logits[rows].float(), dim=1).gather(1, y[rows, None])
+        log_p_y = log_p_y.index_put((rows,), exact.squeeze(1))
+    loss = -(1.0 - smoothing) * log_p_y.sum()
+    if smoothing:
+        z_y = logits.gather(1, y[:, None]).squeeze(1).float()
+        mean_z = logits.mean(dim=1, dtype=torch.float32)
+        loss = loss - smoothing * (mean_z - (z_y - log_p_y)).sum()
+    return loss
+
+
+class _Buffers:
+    """One chunk's logits, softmax and matmul scratch, allocated once per call.
+
+    Reusing them (rather than allocating ``chunk x I`` tensors per chunk)
+    keeps the pages hot in cache; ``chunk`` rows of the last, shorter chunk
+    are views of the same storage.
+    """
+
+    def __init__(
+        self, rows: int, n_items: int, d: int, mm: torch.dtype | None, device: torch.device
+    ):
+        self.mm = mm
+        dt = torch.float32 if mm is None else mm
+        self.raw = torch.empty(rows, n_items, dtype=dt, device=device)  # matmul output
+        self.p = torch.empty(rows, n_items, dtype=torch.float32, device=device)
+        self.g = None if mm is None else torch.empty(rows, n_items, dtype=mm, device=device)
+        self.tmp_h = None if mm is None else torch.empty(rows, d, dtype=mm, device=device)
+        self.tmp_w = None if mm is None else torch.empty(n_items, d, dtype=mm, device=device)
+        self.ones = torch.empty(rows, 1, dtype=torch.float32, device=device)
+        self._ones_value: float | None = None
+
+    def logits_and_probs(
+        self, hc: torch.Tensor, wm: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        c = hc.shape[0]
+        raw, p = self.raw[:c], self.p[:c]
+        torch.mm(hc, wm.T, out=raw)
+        if self.mm is None:
+            torch._softmax(raw, 1, False, out=p)
+        else:  # the CPU softmax has no bf16-in, float32-out form
+            p.copy_(raw)
+            torch._softmax(p, 1, False, out=p)
+        return raw, p
+
+    def minus_one(self, c: int, value: float) -> torch.Tensor:
+        if self._ones_value != value:
+            self.ones.fill_(-value)
+            self._ones_value = value
+        return self.ones[:c]
+
+    def accumulate(
+        self,
+        g: torch.Tensor,
+        hc: torch.Tensor,
+        wm: torch.Tensor,
+        grad_h: torch.Tensor | None,
+        grad_w: torch.Tensor | None,
+        start: int,
+    ) -> None:
+        """Add one chunk's ``dL/dh = g W`` and ``dL/dW = g^T h`` (matmuls in ``mm`` when set)."""
+        c = g.shape[0]
+        if self.mm is None:
+            if grad_h is not None:
+                torch.mm(g, wm, out=grad_h[start : start + c])
+            if grad_w is not None:
+                grad_w.addmm_(g.T, hc)
+            return
+        assert self.g is not None and self.tmp_h is not None and self.tmp_w is not None
+        gm = self.g[:c]
+        gm.copy_(g)
         if grad_h is not None:
-            torch.mm(g, wm, out=grad_h[start : start + g.shape[0]])
+            torch.mm(gm, wm, out=self.tmp_h[:c])
+            grad_h[start : start + c].copy_(self.tmp_h[:c])
         if grad_w is not None:
-            grad_w.addmm_(g.T, hc)
-        return
-    gm = g.to(mm)
-    if grad_h is not None:
-        grad_h[start : start + g.shape[0]] = gm @ wm
-    if grad_w is not None:
-        grad_w += gm.T @ hc
+            torch.mm(gm.T, hc, out=self.tmp_w)
+            grad_w.add_(self.tmp_w)
 
 
 def fused_softmax_ce(
