@@ -320,6 +320,56 @@ def test_chunked_distillation_equals_one_chunk(
         torch.testing.assert_close(a, b, rtol=1e-4, atol=1e-6)
 
 
+@pytest.mark.parametrize(
+    ("methods", "smoothing"),
+    [({"listwise": {}}, 0.0), ({"listwise": {"temperature": 2.0}}, 0.0), ({"listwise": {}}, 0.1)],
+)
+def test_the_fused_full_form_equals_autograd_over_the_logits(
+    fitted: tuple[TrainData, SASRec],
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    methods: dict[str, Any],
+    smoothing: float,
+) -> None:
+    """A full-softmax student with a cached top-only recipe: the closed-form gradient
+    of the logits gives autograd's loss and gradients, in chunks too."""
+    from recdistill.distill import distiller as distiller_module
+    from recdistill.models._seqmodel import SeqTrainer
+    from recdistill.train.device import Precision
+    from recdistill.train.trainer import EpochContext
+
+    data, teacher = fitted
+    cache = build_teacher_cache(teacher, data, tmp_path / "c", m=10, progress=False)
+    params = {**TEACHER, "d_model": 8, "n_heads": 1, "dropout": 0.0, "label_smoothing": smoothing}
+    student = build_model("sasrec", params)
+    student.n_users, student.n_items = data.n_users, data.n_items
+    windows = make_windows(data.interactions.item, data.indptr, 12, True)
+
+    def run(fused: bool, rows: int) -> tuple[float, list[torch.Tensor]]:
+        torch.manual_seed(0)
+        student.net = student.build_net(data.n_items)  # type: ignore[attr-defined]
+        base = SeqTrainer(student, windows, data.interactions.item_counts(), torch.device("cpu"))
+        kd = Distillation({"methods": methods, "alpha": 0.7}, teacher, cache)(base, data)
+        assert kd.fused  # type: ignore[attr-defined]
+        kd.fused = fused  # type: ignore[attr-defined]
+        cpu = torch.device("cpu")
+        ctx = EpochContext(0, 0, 0, 1, cpu, Precision(None, False), base.module, None)
+        batch = kd.batches(ctx)[0]
+        monkeypatch.setattr(distiller_module, "chunk_rows", lambda device, n: rows)
+        loss, _ = kd.loss(base.module, batch)
+        loss.backward()
+        grads = [p.grad.clone() for p in base.module.parameters() if p.grad is not None]
+        return float(loss.detach()), grads
+
+    ref_loss, ref_grads = run(False, 10**6)
+    for rows in (10**6, 7):
+        got_loss, got_grads = run(True, rows)
+        assert got_loss == pytest.approx(ref_loss, rel=1e-5)
+        assert len(got_grads) == len(ref_grads) > 0
+        for a, b in zip(got_grads, ref_grads, strict=True):
+            torch.testing.assert_close(a, b, rtol=1e-4, atol=1e-6)
+
+
 @pytest.mark.parametrize("smoothing", [0.0, 0.1])
 def test_the_students_loss_from_a_shared_logsumexp_equals_cross_entropy(smoothing: float) -> None:
     """The distiller hands the student the logsumexp it computed for the KD loss; the

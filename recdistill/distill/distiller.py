@@ -227,6 +227,18 @@ class KDTrainer(EpochTrainer):
                 "%s: the sampled form (the student's top-M logits and a sampled logsumexp; "
                 "no batch x catalogue array)", self.mixer.kd_name,
             )  # fmt: skip
+        # The fused full form: a full-softmax student and a recipe that reads only its
+        # top-M logits and logsumexp from a cache; the logits' gradient is formed in
+        # closed form per chunk instead of by autograd over chunk x I arrays.
+        self.fused = (
+            not self.online
+            and not self.sampled
+            and isinstance(base, SeqTrainer)
+            and base.config.loss == "full"
+            and self.mixer.reads_top_only
+            and not handle.recipe.uses_seen()
+            and self.top_m < data.n_items
+        )
         self.module = KDModule(student, self.mixer)
         self.optimizer = base.optimizer
         extra = [p for p in self.mixer.parameters() if p.requires_grad]
@@ -292,12 +304,18 @@ class KDTrainer(EpochTrainer):
             step = chunk_rows(pos.queries.device, self.data.n_items)
         for start in range(0, n, step):
             rows = slice(start, min(n, start + step))
+            share = (rows.stop - rows.start) / n
+            if self.fused:
+                loss_c, parts = self._fused_chunk(pos, leaves, rows, share, grads, extra)
+                total = total + loss_c.detach() * share
+                for k, v in parts.items():
+                    parts_sum[k] = parts_sum.get(k, 0.0) + float(v) * share
+                continue
             with torch.enable_grad():
                 if negatives is not None:
                     loss_c, parts = self._sampled_chunk_loss(batch, pos, leaves, rows, negatives)
                 else:
                     loss_c, parts = self._chunk_loss(batch, pos, leaves, rows, teacher)
-                share = (rows.stop - rows.start) / n
                 got = torch.autograd.grad(loss_c * share, [*leaves, *extra], allow_unused=True)
             for acc, g in zip(grads, got, strict=True):
                 if g is not None:
@@ -312,6 +330,71 @@ class KDTrainer(EpochTrainer):
         surrogate = sum((t * g).sum() for t, g in zip(tied, grads, strict=True))
         assert isinstance(surrogate, torch.Tensor)
         return total + surrogate - surrogate.detach(), batch.sequences
+
+    def _fused_chunk(
+        self,
+        pos: Positions,
+        leaves: list[torch.Tensor],
+        rows: slice,
+        share: float,
+        grads: list[torch.Tensor],
+        extra: Sequence[torch.Tensor],
+    ) -> tuple[torch.Tensor, dict[str, float]]:
+        """The fused full form of positions ``rows``: loss, and gradients added to ``grads``.
+
+        The mixed loss reads the chunk's ``c x I`` logits ``s`` only through their
+        logsumexp, the target's logit and the teacher's top-``M`` logits (the
+        student's own cross-entropy and a top-only recipe), so autograd runs on those
+        ``c x (M + 2)`` values alone and ``dL/ds = g_lse * softmax(s) + g_top (at the
+        top-M) + g_target (at the target)`` follows in one pass over the logits,
+        which are then folded into ``dL/dq = G W`` and ``dL/dW = G^T q`` as in
+        :func:`~recdistill.models._softmax.fused_softmax_ce`. Same loss and
+        gradients as the autograd form (tests), without its ``c x I`` graph.
+        """
+        assert isinstance(self.base, SeqTrainer)
+        q, items = leaves[0].detach()[rows], leaves[1].detach()
+        targets, index = pos.targets[rows], pos.index[rows]
+        inp = self._cached_inputs(index, targets, student_logits=None, catalogue=self.data.n_items)
+        top_ids = inp.teacher_top_ids
+        with torch.no_grad():
+            logits = (q @ items.T).float()  # c x I, the only array of that size
+            lse = torch.logsumexp(logits, dim=1)
+            s_top = logits.gather(1, top_ids)
+            s_tgt = logits.gather(1, targets[:, None])[:, 0]
+        lse_v, top_v, tgt_v = (t.requires_grad_() for t in (lse, s_top, s_tgt))
+        eps = self.base.config.label_smoothing
+        with torch.enable_grad():
+            l_true = lse_v - tgt_v
+            wrt = [lse_v, top_v, tgt_v, *extra]
+            if eps:  # mean_j s_j = q . mean(W): linear, so autograd takes it directly
+                q_l = leaves[0][rows]
+                mean_s = (q_l @ leaves[1].mean(dim=0).to(q_l.dtype)).float()
+                l_true = (1 - eps) * l_true + eps * (lse_v - mean_s)
+                wrt += [leaves[0], leaves[1]]
+            inp.student_top_logits, inp.student_logsumexp = top_v, lse_v
+            loss_c, parts = self.mixer(l_true, inp)
+            got = torch.autograd.grad(loss_c * share, wrt, allow_unused=True)
+        g_lse, g_top, g_tgt = got[:3]
+        with torch.no_grad():
+            g = logits.sub_(lse[:, None]).exp_()  # softmax, in place
+            if g_lse is None:
+                g.zero_()
+            else:
+                g.mul_(g_lse[:, None])
+            if g_top is not None:
+                g.scatter_add_(1, top_ids, g_top)
+            if g_tgt is not None:
+                g.scatter_add_(1, targets[:, None], g_tgt[:, None])
+            grads[0][rows] += (g @ items.to(g.dtype)).to(grads[0].dtype)
+            grads[1] += (g.T @ q.to(g.dtype)).to(grads[1].dtype)
+        rest = got[3:]
+        for acc, gx in zip(grads[2:], rest[: len(extra)], strict=True):
+            if gx is not None:
+                acc.add_(gx)
+        for acc, gx in zip(grads[:2], rest[len(extra) :], strict=False):
+            if gx is not None:
+                acc.add_(gx)
+        return loss_c, parts
 
     def _chunk_loss(
         self,
