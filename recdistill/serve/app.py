@@ -20,6 +20,7 @@ from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response
+from fastapi_offline import FastAPIOffline
 from starlette.exceptions import HTTPException
 from starlette.staticfiles import StaticFiles
 
@@ -68,7 +69,9 @@ def create_app(options: ServeOptions, *, token: str | None = None) -> ServingApp
     )
     serving = AppState(service, metrics, token, options.warm, revision)
     _log_startup(service, revision, token is not None)
-    app = FastAPI(
+    # Swagger UI (/docs) and ReDoc (/redoc) from assets inside the fastapi-offline
+    # package, not a CDN: the docs work without network.
+    app = FastAPIOffline(
         title="recdistill",
         summary="Real-time recommendations from a distilled student (and its teacher).",
         version="1",
@@ -122,7 +125,7 @@ def _install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(ServeError)
     async def _refused(request: Request, exc: ServeError) -> Response:
-        return error(exc.status, exc.message)
+        return json_response(exc.body(), exc.status)
 
     @app.exception_handler(HTTPException)
     async def _http(request: Request, exc: HTTPException) -> Response:

@@ -6,6 +6,10 @@ more than scoring one. Requests queue their history; the model's thread
 takes whatever is waiting (up to ``max_batch``), scores it in one call and
 hands each request its row. With no concurrency a batch is one request and
 nothing waits for a timer.
+
+A closed batcher answers every request queued before :meth:`Batcher.close`
+and refuses later ones at once (:class:`BatcherClosed`), so a request that
+raced a hot swap is never left waiting on a thread that has gone.
 """
 
 from __future__ import annotations
@@ -35,6 +39,10 @@ def stack(hists: list[np.ndarray], users: list[int]) -> Histories:
     )
 
 
+class BatcherClosed(RuntimeError):
+    """The model was swapped out: score the request with the current runtime instead."""
+
+
 @dataclass
 class _Job:
     hist: np.ndarray
@@ -58,6 +66,8 @@ class Batcher:
         self._score = score
         self.max_batch = max_batch
         self._queue: queue.SimpleQueue[_Job | None] = queue.SimpleQueue()
+        self._closed = False
+        self._gate = threading.Lock()  # orders submits against close()
         self.batches = 0
         self.rows = 0
         self._thread = threading.Thread(target=self._run, name=f"score-{name}", daemon=True)
@@ -66,12 +76,19 @@ class Batcher:
     def submit(self, hist: np.ndarray, user: int) -> Future[np.ndarray]:
         """Queue one history; the future resolves to its row of scores (float32 ``[I]``)."""
         future: Future[np.ndarray] = Future()
-        self._queue.put(_Job(hist, user, future))
+        with self._gate:
+            if self._closed:
+                raise BatcherClosed(f"{self._thread.name} was closed (the model was swapped)")
+            self._queue.put(_Job(hist, user, future))
         return future
 
     def close(self) -> None:
-        """Stop after the requests already queued are answered."""
-        self._queue.put(None)
+        """Stop after the requests already queued are answered; refuse new ones."""
+        with self._gate:
+            if self._closed:
+                return
+            self._closed = True
+            self._queue.put(None)
 
     def _run(self) -> None:
         while True:

@@ -58,7 +58,7 @@ def parse_query(query_string: bytes) -> RecQuery:
     try:
         q = UserRecsQuery.model_validate(params)
     except ValidationError as exc:
-        raise ServeError(422, error_detail(exc.errors())[0]) from None
+        raise ServeError(422, *error_detail(exc.errors())) from None
     return to_query(q)
 
 
@@ -98,7 +98,7 @@ class ServingApp:
             self.metrics.recommendations.labels(q.model, doc["policy"]).inc()
             headers.append((b"x-model-version", doc["model_version"].encode()))
         except ServeError as exc:
-            status, doc = exc.status, {"detail": exc.message}
+            status, doc = exc.status, exc.body()
         except Exception:
             log.exception("serve: error answering GET %s", scope["path"])
             status, doc = 500, {"detail": "internal server error"}

@@ -2,17 +2,26 @@
 
 from __future__ import annotations
 
+import math
+import re
 from collections.abc import Sequence
-from datetime import datetime
-from typing import Any, Literal, Self
+from datetime import UTC, datetime
+from typing import Annotated, Any, Literal, Self
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
+from pydantic.json_schema import WithJsonSchema
 
 MAX_K = 100
 MAX_BATCH = 64
 MAX_HISTORY = 1000
 MAX_EXCLUDE = 1000
 MAX_ID = 256  # characters of a user or item id
+# Unix seconds of 0001-01-01 and 9999-12-31T23:59:59 UTC: what an ISO-8601 date can say,
+# and inside the store's 64-bit column.
+MIN_TIMESTAMP = -62_135_596_800
+MAX_TIMESTAMP = 253_402_300_799
+# A stored id holds no control characters (a NUL byte cannot be stored in PostgreSQL).
+ID_PATTERN = r"^[^\x00-\x1f\x7f]+$"
 
 Slot = Literal["student", "teacher"]
 Policy = Literal["known_user", "history", "fallback"]
@@ -41,6 +50,54 @@ class Recommendations(BaseModel):
     items: list[RecItem]
 
 
+_NUMBER = re.compile(r"^[+-]?\d+(\.\d*)?([eE][+-]?\d+)?$")
+
+
+def _unix_seconds(value: Any) -> int | None:
+    """An event's ``timestamp`` as Unix seconds: an integer (or integral float) in range,
+    or an ISO-8601 string (UTC when it names no zone); never a boolean."""
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        raise ValueError("must be Unix seconds or an ISO-8601 string, not a boolean")
+    if isinstance(value, str):
+        text = value.strip()
+        if _NUMBER.match(text):
+            value = float(text)
+    if isinstance(value, str):
+        try:
+            ts = datetime.fromisoformat(text.replace("Z", "+00:00").replace("z", "+00:00"))
+        except ValueError:
+            raise ValueError(f"not an ISO-8601 date-time: {text[:40]!r}") from None
+        if ts.tzinfo is None:
+            ts = ts.replace(tzinfo=UTC)
+        return math.floor(ts.timestamp())
+    if isinstance(value, int | float):
+        if isinstance(value, float) and not math.isfinite(value):
+            raise ValueError("must be a finite number of Unix seconds")
+        if not MIN_TIMESTAMP <= value <= MAX_TIMESTAMP:  # exact for ints of any size
+            raise ValueError(
+                f"Unix seconds must be within {MIN_TIMESTAMP}..{MAX_TIMESTAMP} (years 1 to 9999)"
+            )
+        return math.floor(value)
+    raise ValueError("must be Unix seconds or an ISO-8601 string")
+
+
+Timestamp = Annotated[
+    int | None,
+    BeforeValidator(_unix_seconds),
+    WithJsonSchema(
+        {
+            "anyOf": [
+                {"type": "integer", "minimum": MIN_TIMESTAMP, "maximum": MAX_TIMESTAMP},
+                {"type": "string", "format": "date-time"},
+                {"type": "null"},
+            ]
+        }
+    ),
+]
+
+
 class Options(_Strict):
     k: int = Field(10, ge=1, le=MAX_K, description=f"List length, 1..{MAX_K}.")
     model: Slot = "student"
@@ -51,6 +108,13 @@ class Options(_Strict):
         None, max_length=MAX_ID, description="Only items in this category or below it."
     )
     exclude_seen: bool = Field(True, description="Drop items already in the history.")
+
+    @field_validator("k", mode="before")
+    @classmethod
+    def _k_not_boolean(cls, value: Any) -> Any:
+        if isinstance(value, bool):
+            raise ValueError("must be an integer, not a boolean")
+        return value
 
 
 class UserRecsQuery(Options):
@@ -122,14 +186,19 @@ class BatchRecommendations(BaseModel):
 
 class EventIn(_Strict):
     user_id: str = Field(
-        min_length=1, max_length=MAX_ID, description="User id (new users allowed)."
+        min_length=1, max_length=MAX_ID, pattern=ID_PATTERN,
+        description="User id (new users allowed; no control characters).",
     )
-    item_id: str = Field(min_length=1, max_length=MAX_ID, description="A catalogue item id.")
-    timestamp: int | datetime | None = Field(
-        None, description="Unix seconds or ISO-8601; default: the server's time of receipt."
+    item_id: str = Field(
+        min_length=1, max_length=MAX_ID, pattern=ID_PATTERN, description="A catalogue item id."
+    )
+    timestamp: Timestamp = Field(
+        None,
+        description="Unix seconds (years 1 to 9999) or ISO-8601 (UTC unless a zone is given); "
+        "default: the server's time of receipt.",
     )
     event_id: str | None = Field(
-        None, min_length=1, max_length=128,
+        None, min_length=1, max_length=128, pattern=ID_PATTERN,
         description="Client-chosen unique id; a retry with the same id is acknowledged once.",
     )
 
@@ -161,3 +230,46 @@ class UserHistory(BaseModel):
     length: int
     live_events: int = Field(description="Items added by events since the run's data.")
     history: list[dict[str, Any]] = Field(description="The newest items, oldest first.")
+
+
+# -- errors ------------------------------------------------------------------------------
+class ErrorBody(BaseModel):
+    """Every refusal: one line saying what was wrong."""
+
+    detail: str
+
+
+class FieldError(BaseModel):
+    loc: str = Field(description="The field, e.g. 'k' or 'requests.0.user_id'.")
+    msg: str
+
+
+class ValidationErrorBody(ErrorBody):
+    """A request that failed validation (422): the first error in ``detail``, all in ``errors``."""
+
+    errors: list[FieldError] = Field(default_factory=list)
+
+
+ERROR_TEXT = {
+    400: "Malformed request: a body that is not UTF-8 JSON, or a bad Content-Length.",
+    401: "Missing or wrong bearer token.",
+    404: "Not found.",
+    409: "Conflict with what is stored.",
+    413: "Request body too large.",
+    422: "Invalid request: the first error in 'detail', every error in 'errors'.",
+    500: "Internal error (logged).",
+    503: "Unavailable.",
+}
+
+
+def errors(*statuses: int, **described: str) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI ``responses`` for the error statuses a route answers (``ErrorBody`` JSON).
+
+    ``described`` overrides a status's description: ``errors(404, s409="...")``.
+    """
+    out: dict[int | str, dict[str, Any]] = {}
+    for status in statuses:
+        model = ValidationErrorBody if status == 422 else ErrorBody
+        text = described.get(f"s{status}", ERROR_TEXT[status])
+        out[status] = {"model": model, "description": text}
+    return out

@@ -9,7 +9,7 @@ from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
 from recdistill.serve.routes.deps import State, json_response
-from recdistill.serve.schemas import MAX_ID, Item, ItemList, UserHistory
+from recdistill.serve.schemas import MAX_ID, Item, ItemList, UserHistory, errors
 from recdistill.serve.service import ServeError, Service
 
 router = APIRouter()
@@ -20,7 +20,12 @@ def item_doc(service: Service, i: int) -> dict[str, Any]:
     return {**rt.catalogue.describe(i), "interactions": int(rt.users.counts[i])}
 
 
-@router.get("/v1/items/{item_id}", response_model=Item, tags=["catalogue"])
+@router.get(
+    "/v1/items/{item_id}",
+    response_model=Item,
+    tags=["catalogue"],
+    responses=errors(404, 422, s404="No item with this id in the catalogue."),
+)
 async def get_item(st: State, item_id: Annotated[str, Path(max_length=MAX_ID)]) -> Response:
     i = st.service.runtime.catalogue.items.get(item_id)
     if i < 0:
@@ -28,7 +33,13 @@ async def get_item(st: State, item_id: Annotated[str, Path(max_length=MAX_ID)]) 
     return json_response(item_doc(st.service, i))
 
 
-@router.get("/v1/items", response_model=ItemList, tags=["catalogue"], summary="Search titles")
+@router.get(
+    "/v1/items",
+    response_model=ItemList,
+    tags=["catalogue"],
+    summary="Search titles",
+    responses=errors(422),
+)
 async def search_items(
     st: State,
     q: Annotated[str, Query(min_length=1, max_length=100, description="Title text")],
@@ -38,7 +49,9 @@ async def search_items(
     return json_response({"items": [item_doc(st.service, i) for i in found]})
 
 
-@router.get("/v1/users/{user_id}", response_model=UserHistory, tags=["users"])
+@router.get(
+    "/v1/users/{user_id}", response_model=UserHistory, tags=["users"], responses=errors(422)
+)
 async def get_user(
     st: State,
     user_id: Annotated[str, Path(max_length=MAX_ID)],

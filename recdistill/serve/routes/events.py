@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import time
-from datetime import UTC, datetime
 
 from fastapi import APIRouter
 from fastapi.responses import Response
@@ -11,7 +10,7 @@ from starlette.concurrency import run_in_threadpool
 
 from recdistill.serve.options import TOKEN_ENV
 from recdistill.serve.routes.deps import AUTHED, State, json_response
-from recdistill.serve.schemas import EventAck, EventIn
+from recdistill.serve.schemas import EventAck, EventIn, errors
 from recdistill.serve.service import ServeError
 
 router = APIRouter(tags=["events"])
@@ -24,11 +23,14 @@ router = APIRouter(tags=["events"])
     dependencies=AUTHED,
     summary="Record an interaction (durable before the ack; idempotent by event_id)",
     responses={
-        200: {"description": "A retry: the event_id was already stored (original ack)."},
-        401: {"description": "Missing or wrong bearer token."},
-        409: {"description": "The event_id was used for another user or item."},
-        422: {"description": "Unknown item or invalid body."},
-        503: {"description": f"Writes disabled ({TOKEN_ENV} not set)."},
+        200: {"model": EventAck, "description": "A retry: the event_id was already stored "
+              "(the original ack)."},
+        **errors(
+            400, 401, 409, 413, 422, 503,
+            s409="The event_id was used for another user or item.",
+            s422="Unknown item or invalid body.",
+            s503=f"Writes disabled ({TOKEN_ENV} not set).",
+        ),
     },
 )
 async def post_event(st: State, event: EventIn) -> Response:
@@ -49,12 +51,6 @@ async def post_event(st: State, event: EventIn) -> Response:
     )
 
 
-def unix(ts: int | datetime | None) -> int:
-    """Unix seconds of an event's timestamp (the time of receipt when absent)."""
-    if ts is None:
-        return int(time.time())
-    if isinstance(ts, datetime):
-        if ts.tzinfo is None:
-            ts = ts.replace(tzinfo=UTC)
-        return int(ts.timestamp())
-    return int(ts)
+def unix(ts: int | None) -> int:
+    """Unix seconds of an event's timestamp (validated by the schema; receipt time when absent)."""
+    return int(time.time()) if ts is None else ts

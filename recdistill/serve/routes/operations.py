@@ -8,11 +8,12 @@ import time
 from typing import Any
 
 from fastapi import APIRouter
-from fastapi.responses import Response
+from fastapi.responses import PlainTextResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from recdistill.serve.options import TOKEN_ENV
 from recdistill.serve.routes.deps import AUTHED, AppState, State, json_response
+from recdistill.serve.schemas import errors
 from recdistill.serve.service import ServeError, Service
 from recdistill.serve.store import safe_url
 
@@ -25,12 +26,20 @@ router = APIRouter(tags=["operations"])
     "/v1/admin/reload",
     dependencies=AUTHED,
     summary="Reload models from the run folder; switch atomically",
+    responses=errors(
+        401, 500, 503,
+        s500="The reload failed; the previous models keep serving.",
+        s503=f"Writes disabled ({TOKEN_ENV} not set).",
+    ),
 )
 async def reload_models(st: State) -> Response:
     return json_response(await reload(st, "api"))
 
 
-@router.get("/health")
+@router.get(
+    "/health",
+    responses={503: {"description": "Degraded: the event store is unreachable (same body)."}},
+)
 async def health(st: State) -> Response:
     service = st.service
     store = service.store
@@ -69,7 +78,17 @@ async def health(st: State) -> Response:
     return json_response(doc, 200 if ok else 503)
 
 
-@router.get("/metrics", summary="Prometheus metrics")
+@router.get(
+    "/metrics",
+    summary="Prometheus metrics",
+    response_class=PlainTextResponse,
+    responses={
+        200: {
+            "description": "Prometheus text exposition format 0.0.4.",
+            "content": {"text/plain": {"schema": {"type": "string"}}},
+        }
+    },
+)
 async def prometheus(st: State) -> Response:
     st.metrics.users.set(len(st.service.runtime.users))
     return Response(st.metrics.render(), media_type="text/plain; version=0.0.4")
