@@ -11,6 +11,7 @@ import json
 import os
 import shutil
 from pathlib import Path
+from typing import Any
 
 import pytest
 from test_serve_durability import server
@@ -99,5 +100,40 @@ def test_page_shows_lists_and_a_click_updates_them(
             if keep:
                 Path(keep).parent.mkdir(parents=True, exist_ok=True)
                 shutil.copyfile(shot, keep)
+        finally:
+            browser.close()
+
+
+def test_swagger_ui_renders_offline(run_dir: Path, tmp_path: Path) -> None:  # noqa: F811
+    """``/docs`` renders the API with every request to anything but the server refused."""
+    from playwright import sync_api
+
+    store = f"sqlite:///{tmp_path / 'events.db'}"
+    with server(run_dir, store, tmp_path / "server.log") as (_, port), \
+            sync_api.sync_playwright() as p:  # fmt: skip
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS, headless=True)
+        try:
+            page = browser.new_page()
+            outside: list[str] = []
+            local = f"http://127.0.0.1:{port}/"
+
+            def gate(route: Any) -> None:
+                if route.request.url.startswith(local):
+                    route.continue_()
+                else:
+                    outside.append(route.request.url)
+                    route.abort()
+
+            page.route("**/*", gate)
+            page.goto(f"{local}docs")
+            page.wait_for_selector(".swagger-ui .info .title", timeout=20_000)
+            assert "recdistill" in page.locator(".swagger-ui .info .title").inner_text()
+            page.wait_for_selector(".opblock", timeout=20_000)
+            paths = page.locator(".opblock-summary-path").evaluate_all(
+                "els => els.map(e => e.dataset.path || e.textContent)"
+            )
+            assert any("/v1/events" in p for p in paths), paths
+            assert page.locator(".opblock").count() >= 9
+            assert not outside, outside
         finally:
             browser.close()

@@ -369,24 +369,6 @@ def test_fused_softmax_with_underflowing_targets_matches_reference(smoothing: fl
     torch.testing.assert_close(gw, rw, rtol=1e-4, atol=1e-5)
 
 
-def test_fast_dropout_drops_at_its_rate_and_keeps_the_expectation() -> None:
-    from recdistill.models._sasrec_net import FastDropout
-
-    torch.manual_seed(0)
-    drop = FastDropout(0.25)
-    x = torch.ones(3, 101, 67)  # a size that is not a multiple of 4
-    out = drop(x)
-    kept = out != 0
-    assert abs(float(kept.float().mean()) - 0.75) < 0.01
-    torch.testing.assert_close(out[kept], torch.full_like(out[kept], 1 / 0.75))
-    assert abs(float(out.mean()) - 1.0) < 0.02
-    # each byte of a 32-bit draw is used alike
-    rows = kept.flatten()[:20300].reshape(-1, 4).float().mean(0)
-    assert float((rows - 0.75).abs().max()) < 0.02
-    drop.eval()
-    assert drop(x) is x
-
-
 def test_windows_cover_every_item_once() -> None:
     items = np.arange(23)
     indptr = np.array([0, 1, 9, 23])

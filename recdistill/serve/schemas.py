@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal, Self
@@ -50,21 +49,16 @@ class Recommendations(BaseModel):
     items: list[RecItem]
 
 
-_NUMBER = re.compile(r"^[+-]?\d+(\.\d*)?([eE][+-]?\d+)?$")
-
-
 def _unix_seconds(value: Any) -> int | None:
-    """An event's ``timestamp`` as Unix seconds: an integer (or integral float) in range,
-    or an ISO-8601 string (UTC when it names no zone); never a boolean."""
+    """An event's ``timestamp`` as Unix seconds: a whole number in range, or an ISO-8601
+    string (UTC when it names no zone); never a boolean or a fraction (as the schema says:
+    an integer or a date-time string)."""
     if value is None:
         return None
     if isinstance(value, bool):
         raise ValueError("must be Unix seconds or an ISO-8601 string, not a boolean")
     if isinstance(value, str):
         text = value.strip()
-        if _NUMBER.match(text):
-            value = float(text)
-    if isinstance(value, str):
         try:
             ts = datetime.fromisoformat(text.replace("Z", "+00:00").replace("z", "+00:00"))
         except ValueError:
@@ -73,13 +67,13 @@ def _unix_seconds(value: Any) -> int | None:
             ts = ts.replace(tzinfo=UTC)
         return math.floor(ts.timestamp())
     if isinstance(value, int | float):
-        if isinstance(value, float) and not math.isfinite(value):
-            raise ValueError("must be a finite number of Unix seconds")
+        if isinstance(value, float) and not (math.isfinite(value) and value.is_integer()):
+            raise ValueError("must be whole Unix seconds (an integer)")
         if not MIN_TIMESTAMP <= value <= MAX_TIMESTAMP:  # exact for ints of any size
             raise ValueError(
                 f"Unix seconds must be within {MIN_TIMESTAMP}..{MAX_TIMESTAMP} (years 1 to 9999)"
             )
-        return math.floor(value)
+        return int(value)
     raise ValueError("must be Unix seconds or an ISO-8601 string")
 
 
