@@ -279,14 +279,18 @@ def test_the_distiller_trains_with_the_students_own_loss(
     assert bool(draws) is calls
 
 
-@pytest.mark.parametrize("methods", [{"listwise": {}}, {"listwise": {"temperature": 2.0}}])
-def test_chunked_distillation_equals_one_chunk(
+def kd_step(
     fitted: tuple[TrainData, SASRec],
     monkeypatch: pytest.MonkeyPatch,
     tmp_path: Path,
     methods: dict[str, Any],
-) -> None:
-    """Chunks of positions give the batch's loss and gradients of one ``N x I`` pass."""
+    rows: int,
+    fused: bool | None = None,
+    **student: Any,
+) -> tuple[float, list[torch.Tensor]]:
+    """One distillation step of a small SASRec student from the cached teacher, its
+    positions in chunks of ``rows``: ``(loss, gradients of the student's parameters)``.
+    ``fused`` forces the fused full form on or off (None: the distiller's choice)."""
     from recdistill.distill import distiller as distiller_module
     from recdistill.models._seqmodel import SeqTrainer
     from recdistill.train.device import Precision
@@ -294,30 +298,47 @@ def test_chunked_distillation_equals_one_chunk(
 
     data, teacher = fitted
     cache = build_teacher_cache(teacher, data, tmp_path / "c", m=10, progress=False)
-    student = build_model("sasrec", {**TEACHER, "d_model": 8, "n_heads": 1, "dropout": 0.0})
-    student.n_users, student.n_items = data.n_users, data.n_items
+    model = build_model("sasrec", {**TEACHER, "d_model": 8, "n_heads": 1, "dropout": 0.0,
+                                   **student})  # fmt: skip
+    model.n_users, model.n_items = data.n_users, data.n_items
     windows = make_windows(data.interactions.item, data.indptr, 12, True)
+    torch.manual_seed(0)
+    model.net = model.build_net(data.n_items)  # type: ignore[attr-defined]
+    base = SeqTrainer(model, windows, data.interactions.item_counts(), torch.device("cpu"))
+    kd = Distillation({"methods": methods, "alpha": 0.7}, teacher, cache)(base, data)
+    if fused is not None:
+        assert kd.fused  # type: ignore[attr-defined]  # the case under test is the default
+        kd.fused = fused  # type: ignore[attr-defined]
+    cpu = torch.device("cpu")
+    ctx = EpochContext(0, 0, 0, 1, cpu, Precision(None, False), base.module, None)
+    batch = kd.batches(ctx)[0]
+    monkeypatch.setattr(distiller_module, "chunk_rows", lambda device, n: rows)
+    loss, _ = kd.loss(base.module, batch)
+    loss.backward()
+    grads = [p.grad.clone() for p in base.module.parameters() if p.grad is not None]
+    return float(loss.detach()), grads
 
-    def run(rows: int) -> tuple[float, list[torch.Tensor]]:
-        torch.manual_seed(0)
-        student.net = student.build_net(data.n_items)  # type: ignore[attr-defined]
-        base = SeqTrainer(student, windows, data.interactions.item_counts(), torch.device("cpu"))
-        kd = Distillation({"methods": methods, "alpha": 0.7}, teacher, cache)(base, data)
-        cpu = torch.device("cpu")
-        ctx = EpochContext(0, 0, 0, 1, cpu, Precision(None, False), base.module, None)
-        batch = kd.batches(ctx)[0]
-        monkeypatch.setattr(distiller_module, "chunk_rows", lambda device, n: rows)
-        loss, _ = kd.loss(base.module, batch)
-        loss.backward()
-        grads = [p.grad.clone() for p in base.module.parameters() if p.grad is not None]
-        return float(loss.detach()), grads
 
-    one_loss, one_grads = run(10**6)
-    chunked_loss, chunked_grads = run(7)
-    assert chunked_loss == pytest.approx(one_loss, rel=1e-5)
-    assert len(one_grads) == len(chunked_grads) > 0
-    for a, b in zip(one_grads, chunked_grads, strict=True):
+def assert_same_step(
+    got: tuple[float, list[torch.Tensor]], want: tuple[float, list[torch.Tensor]]
+) -> None:
+    assert got[0] == pytest.approx(want[0], rel=1e-5)
+    assert len(got[1]) == len(want[1]) > 0
+    for a, b in zip(got[1], want[1], strict=True):
         torch.testing.assert_close(a, b, rtol=1e-4, atol=1e-6)
+
+
+@pytest.mark.parametrize("methods", [{"listwise": {}}, {"listwise": {"temperature": 2.0}}])
+def test_chunked_distillation_equals_one_chunk(
+    fitted: tuple[TrainData, SASRec],
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    methods: dict[str, Any],
+) -> None:
+    """Chunks of positions give the batch's loss and gradients of one ``N x I`` pass
+    (the autograd form; the fused one is compared with it below)."""
+    one = kd_step(fitted, monkeypatch, tmp_path, methods, 10**6, fused=False)
+    assert_same_step(kd_step(fitted, monkeypatch, tmp_path, methods, 7, fused=False), one)
 
 
 @pytest.mark.parametrize(
@@ -333,41 +354,10 @@ def test_the_fused_full_form_equals_autograd_over_the_logits(
 ) -> None:
     """A full-softmax student with a cached top-only recipe: the closed-form gradient
     of the logits gives autograd's loss and gradients, in chunks too."""
-    from recdistill.distill import distiller as distiller_module
-    from recdistill.models._seqmodel import SeqTrainer
-    from recdistill.train.device import Precision
-    from recdistill.train.trainer import EpochContext
-
-    data, teacher = fitted
-    cache = build_teacher_cache(teacher, data, tmp_path / "c", m=10, progress=False)
-    params = {**TEACHER, "d_model": 8, "n_heads": 1, "dropout": 0.0, "label_smoothing": smoothing}
-    student = build_model("sasrec", params)
-    student.n_users, student.n_items = data.n_users, data.n_items
-    windows = make_windows(data.interactions.item, data.indptr, 12, True)
-
-    def run(fused: bool, rows: int) -> tuple[float, list[torch.Tensor]]:
-        torch.manual_seed(0)
-        student.net = student.build_net(data.n_items)  # type: ignore[attr-defined]
-        base = SeqTrainer(student, windows, data.interactions.item_counts(), torch.device("cpu"))
-        kd = Distillation({"methods": methods, "alpha": 0.7}, teacher, cache)(base, data)
-        assert kd.fused  # type: ignore[attr-defined]
-        kd.fused = fused  # type: ignore[attr-defined]
-        cpu = torch.device("cpu")
-        ctx = EpochContext(0, 0, 0, 1, cpu, Precision(None, False), base.module, None)
-        batch = kd.batches(ctx)[0]
-        monkeypatch.setattr(distiller_module, "chunk_rows", lambda device, n: rows)
-        loss, _ = kd.loss(base.module, batch)
-        loss.backward()
-        grads = [p.grad.clone() for p in base.module.parameters() if p.grad is not None]
-        return float(loss.detach()), grads
-
-    ref_loss, ref_grads = run(False, 10**6)
+    args = (fitted, monkeypatch, tmp_path, methods)
+    ref = kd_step(*args, 10**6, fused=False, label_smoothing=smoothing)
     for rows in (10**6, 7):
-        got_loss, got_grads = run(True, rows)
-        assert got_loss == pytest.approx(ref_loss, rel=1e-5)
-        assert len(got_grads) == len(ref_grads) > 0
-        for a, b in zip(got_grads, ref_grads, strict=True):
-            torch.testing.assert_close(a, b, rtol=1e-4, atol=1e-6)
+        assert_same_step(kd_step(*args, rows, fused=True, label_smoothing=smoothing), ref)
 
 
 @pytest.mark.parametrize("smoothing", [0.0, 0.1])

@@ -149,7 +149,7 @@ def test_a_closed_batcher_answers_what_it_holds_and_refuses_the_rest() -> None:
 def test_a_request_racing_a_hot_swap_is_answered(run_dir: Path) -> None:  # noqa: F811
     """With ``sync`` (a PostgreSQL store) the runtime is read in a worker thread; a reload
     that closes its models before the row is asked for used to leave the request waiting
-    on a batcher that had stopped, forever."""
+    on a batcher that had stopped, forever. Now the old model answers it."""
     user = users_of(run_dir)[0]
     with client_for(run_dir, sync=True) as c:
         service = c.app.service  # type: ignore[attr-defined]
@@ -178,4 +178,6 @@ def test_a_request_racing_a_hot_swap_is_answered(run_dir: Path) -> None:  # noqa
         t.start()
         t.join(timeout=30)
         assert raced and not t.is_alive(), "the request was left waiting"
-        assert out[0].status_code == 200 and out[0].json()["policy"] == "known_user"
+        doc = out[0].json()
+        assert out[0].status_code == 200 and doc["policy"] == "known_user"
+        assert len(doc["items"]) == 10

@@ -114,6 +114,13 @@ def sampled_student(
     return s_top, lse, log_rest - lse
 
 
+def _add_grads(accs: Sequence[torch.Tensor], got: Sequence[torch.Tensor | None]) -> None:
+    """Add each gradient autograd returned (None: unused) to its accumulator."""
+    for acc, g in zip(accs, got, strict=True):
+        if g is not None:
+            acc.add_(g)
+
+
 class KDModule(nn.Module):
     """The student network and the mixer (its methods' training-only parameters) together,
     so checkpoints, the best-epoch snapshot and the optimizer see both."""
@@ -305,21 +312,20 @@ class KDTrainer(EpochTrainer):
         for start in range(0, n, step):
             rows = slice(start, min(n, start + step))
             share = (rows.stop - rows.start) / n
-            if self.fused:
+            if self.fused:  # adds its own gradients to ``grads``
                 loss_c, parts = self._fused_chunk(pos, leaves, rows, share, grads, extra)
-                total = total + loss_c.detach() * share
-                for k, v in parts.items():
-                    parts_sum[k] = parts_sum.get(k, 0.0) + float(v) * share
-                continue
-            with torch.enable_grad():
-                if negatives is not None:
-                    loss_c, parts = self._sampled_chunk_loss(batch, pos, leaves, rows, negatives)
-                else:
-                    loss_c, parts = self._chunk_loss(batch, pos, leaves, rows, teacher)
-                got = torch.autograd.grad(loss_c * share, [*leaves, *extra], allow_unused=True)
-            for acc, g in zip(grads, got, strict=True):
-                if g is not None:
-                    acc.add_(g)
+            else:
+                with torch.enable_grad():
+                    if negatives is not None:
+                        loss_c, parts = self._sampled_chunk_loss(
+                            batch, pos, leaves, rows, negatives
+                        )
+                    else:
+                        loss_c, parts = self._chunk_loss(batch, pos, leaves, rows, teacher)
+                    got = torch.autograd.grad(
+                        loss_c * share, [*leaves, *extra], allow_unused=True
+                    )
+                _add_grads(grads, got)
             total = total + loss_c.detach() * share
             for k, v in parts.items():
                 parts_sum[k] = parts_sum.get(k, 0.0) + float(v) * share
@@ -363,17 +369,18 @@ class KDTrainer(EpochTrainer):
             s_tgt = logits.gather(1, targets[:, None])[:, 0]
         lse_v, top_v, tgt_v = (t.requires_grad_() for t in (lse, s_top, s_tgt))
         eps = self.base.config.label_smoothing
+        wrt, accs = [*extra], grads[2:]  # autograd's other inputs and their accumulators
         with torch.enable_grad():
             l_true = lse_v - tgt_v
-            wrt = [lse_v, top_v, tgt_v, *extra]
             if eps:  # mean_j s_j = q . mean(W): linear, so autograd takes it directly
                 q_l = leaves[0][rows]
                 mean_s = (q_l @ leaves[1].mean(dim=0).to(q_l.dtype)).float()
                 l_true = (1 - eps) * l_true + eps * (lse_v - mean_s)
-                wrt += [leaves[0], leaves[1]]
+                wrt, accs = [*wrt, *leaves], [*accs, *grads[:2]]
             inp.student_top_logits, inp.student_logsumexp = top_v, lse_v
             loss_c, parts = self.mixer(l_true, inp)
-            got = torch.autograd.grad(loss_c * share, wrt, allow_unused=True)
+            got = torch.autograd.grad(loss_c * share, [lse_v, top_v, tgt_v, *wrt],
+                                      allow_unused=True)  # fmt: skip
         g_lse, g_top, g_tgt = got[:3]
         with torch.no_grad():
             g = logits.sub_(lse[:, None]).exp_()  # softmax, in place
@@ -387,13 +394,7 @@ class KDTrainer(EpochTrainer):
                 g.scatter_add_(1, targets[:, None], g_tgt[:, None])
             grads[0][rows] += (g @ items.to(g.dtype)).to(grads[0].dtype)
             grads[1] += (g.T @ q.to(g.dtype)).to(grads[1].dtype)
-        rest = got[3:]
-        for acc, gx in zip(grads[2:], rest[: len(extra)], strict=True):
-            if gx is not None:
-                acc.add_(gx)
-        for acc, gx in zip(grads[:2], rest[len(extra) :], strict=False):
-            if gx is not None:
-                acc.add_(gx)
+        _add_grads(accs, got[3:])
         return loss_c, parts
 
     def _chunk_loss(

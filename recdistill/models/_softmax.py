@@ -73,7 +73,7 @@ class _FusedSoftmaxCE(torch.autograd.Function):
         need_h, need_w = ctx.needs_input_grad[0], ctx.needs_input_grad[1]
         grad_h = torch.empty_like(hf) if need_h else None
         grad_w = torch.zeros_like(wf) if need_w else None
-        bufs = _Buffers(min(chunk, n), n_items, hm.shape[1], mm, hf.device)
+        bufs = _Buffers(min(chunk, n), n_items, hm.shape[1], mm, hf.device, smoothing)
         total = hf.new_zeros(())
         for s in range(0, n, chunk):
             hc, yc = hm[s : s + chunk], y[s : s + chunk]
@@ -83,7 +83,7 @@ class _FusedSoftmaxCE(torch.autograd.Function):
                 # d loss / d logits = softmax - (1 - eps) onehot - eps / I   (times 1/N)
                 if smoothing:
                     p.sub_(smoothing / n_items)
-                p.scatter_add_(1, yc[:, None], bufs.minus_one(len(yc), 1.0 - smoothing))
+                p.scatter_add_(1, yc[:, None], bufs.minus_onehot[: len(yc)])
                 bufs.accumulate(p, hc, wm, grad_h, grad_w, s)
         scale = 1.0 / max(n, 1)
         if grad_h is not None:
@@ -141,7 +141,13 @@ class _Buffers:
     """
 
     def __init__(
-        self, rows: int, n_items: int, d: int, mm: torch.dtype | None, device: torch.device
+        self,
+        rows: int,
+        n_items: int,
+        d: int,
+        mm: torch.dtype | None,
+        device: torch.device,
+        smoothing: float,
     ):
         self.mm = mm
         dt = torch.float32 if mm is None else mm
@@ -150,8 +156,10 @@ class _Buffers:
         self.g = None if mm is None else torch.empty(rows, n_items, dtype=mm, device=device)
         self.tmp_h = None if mm is None else torch.empty(rows, d, dtype=mm, device=device)
         self.tmp_w = None if mm is None else torch.empty(n_items, d, dtype=mm, device=device)
-        self.ones = torch.empty(rows, 1, dtype=torch.float32, device=device)
-        self._ones_value: float | None = None
+        # the one-hot part of the gradient, -(1 - eps) at each row's target
+        self.minus_onehot = torch.full(
+            (rows, 1), -(1.0 - smoothing), dtype=torch.float32, device=device
+        )
 
     def logits_and_probs(
         self, hc: torch.Tensor, wm: torch.Tensor
@@ -165,12 +173,6 @@ class _Buffers:
             p.copy_(raw)
             torch._softmax(p, 1, False, out=p)
         return raw, p
-
-    def minus_one(self, c: int, value: float) -> torch.Tensor:
-        if self._ones_value != value:
-            self.ones.fill_(-value)
-            self._ones_value = value
-        return self.ones[:c]
 
     def accumulate(
         self,

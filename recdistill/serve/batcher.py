@@ -40,7 +40,7 @@ def stack(hists: list[np.ndarray], users: list[int]) -> Histories:
 
 
 class BatcherClosed(RuntimeError):
-    """The model was swapped out: score the request with the current runtime instead."""
+    """The batcher was closed (its model swapped out); the caller scores the request itself."""
 
 
 @dataclass

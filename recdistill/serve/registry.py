@@ -29,7 +29,7 @@ import numpy as np
 from recdistill.errors import UserError
 from recdistill.models.base import Histories, Recommender
 from recdistill.runfolder import RunFolder
-from recdistill.serve.batcher import Batcher
+from recdistill.serve.batcher import Batcher, BatcherClosed
 
 log = logging.getLogger("recdistill.serve")
 
@@ -64,16 +64,29 @@ class ServedModel:
             return self.model.score(batch)
 
     def score_one(self, hist: np.ndarray, user: int) -> np.ndarray:
-        """One user's row of scores (blocking; any thread)."""
+        """One user's row of scores (blocking; any thread).
+
+        A request that reached this model just after a hot swap closed its batcher
+        is scored here, directly, by this (old) model: every request is answered
+        wholly by the models it started with, and none waits on a stopped thread.
+        """
         if self.batcher is not None:
-            return self.batcher.submit(hist, user).result()
+            try:
+                return self.batcher.submit(hist, user).result()
+            except BatcherClosed:
+                pass
         return self.score(_one(hist, user))[0]
 
     async def score_one_async(self, hist: np.ndarray, user: int) -> np.ndarray:
-        """One user's row: inline for a fast model, else awaited from the batcher."""
+        """One user's row: inline for a fast model, else awaited from the batcher
+        (from a worker thread once a hot swap has closed it; see :meth:`score_one`)."""
         if self.batcher is None:
             return self.score(_one(hist, user))[0]
-        return await asyncio.wrap_future(self.batcher.submit(hist, user))
+        try:
+            future = self.batcher.submit(hist, user)
+        except BatcherClosed:
+            return await asyncio.to_thread(self.score_one, hist, user)
+        return await asyncio.wrap_future(future)
 
     def close(self) -> None:
         if self.batcher is not None:

@@ -24,21 +24,13 @@ import numpy as np
 from starlette.concurrency import run_in_threadpool
 
 from recdistill.models.base import top_row
-from recdistill.serve.batcher import BatcherClosed, stack
+from recdistill.serve.batcher import stack
 from recdistill.serve.cache import TOP_N, Entry
 from recdistill.serve.registry import ServedModel
 from recdistill.serve.state import Runtime, build_runtime
 from recdistill.serve.store import EventConflict, EventStore, StoredEvent
 
 log = logging.getLogger("recdistill.serve")
-
-# A request that finds its model swapped out starts again on the new runtime; a
-# reload per attempt this many times in a row answers 503.
-SWAP_RETRIES = 5
-
-
-def _swapping() -> ServeError:
-    return ServeError(503, "the models were swapped repeatedly while answering; retry")
 
 
 class ServeError(Exception):
@@ -177,38 +169,21 @@ class Service:
 
     def for_user(self, user_id: str, q: Query) -> dict[str, Any]:
         """Top-k for a user (blocking: call from a worker thread)."""
-        for _ in range(SWAP_RETRIES):
-            got = self.begin(user_id, q, catch_up=self.sync)
-            if not isinstance(got, Pending):
-                return got
-            try:
-                row = got.served.score_one(got.hist, got.mu)
-            except BatcherClosed:
-                continue  # a hot swap closed this runtime's model: use the new one
-            return self.finish(got, row)
-        raise _swapping()
+        got = self.begin(user_id, q, catch_up=self.sync)
+        if not isinstance(got, Pending):
+            return got
+        return self.finish(got, got.served.score_one(got.hist, got.mu))
 
     async def for_user_async(self, user_id: str, q: Query) -> dict[str, Any]:
         """Top-k for a user from the event loop: never blocks it on the database or a
-        slow model (those go to a worker thread or the model's batching thread).
-
-        With ``sync`` the runtime is read in a worker thread, so a reload can close
-        its models before the row is asked for; the request then starts again on
-        the new runtime rather than wait on a closed batcher.
-        """
-        for _ in range(SWAP_RETRIES):
-            if self.sync:
-                got = await run_in_threadpool(self.begin, user_id, q, catch_up=True)
-            else:
-                got = self.begin(user_id, q)
-            if not isinstance(got, Pending):
-                return got
-            try:
-                row = await got.served.score_one_async(got.hist, got.mu)
-            except BatcherClosed:
-                continue
-            return self.finish(got, row)
-        raise _swapping()
+        slow model (those go to a worker thread or the model's batching thread)."""
+        if self.sync:
+            got = await run_in_threadpool(self.begin, user_id, q, catch_up=True)
+        else:
+            got = self.begin(user_id, q)
+        if not isinstance(got, Pending):
+            return got
+        return self.finish(got, await got.served.score_one_async(got.hist, got.mu))
 
     def _from_cache(
         self, rt: Runtime, served: ServedModel, q: Query, u: int, length: int, user_id: str
@@ -237,14 +212,6 @@ class Service:
         return ids[: q.k], vals[: q.k]
 
     def for_history(self, item_ids: Sequence[str], q: Query) -> dict[str, Any]:
-        for _ in range(SWAP_RETRIES):
-            try:
-                return self._for_history(item_ids, q)
-            except BatcherClosed:
-                continue
-        raise _swapping()
-
-    def _for_history(self, item_ids: Sequence[str], q: Query) -> dict[str, Any]:
         rt = self.runtime
         served = self.slot(rt, q.model)
         idx = rt.catalogue.items.indices(item_ids)

@@ -29,7 +29,7 @@ router = APIRouter(tags=["recommendations"])
     response_model=Recommendations,
     summary="Top-k for a user (known user, or the fallback for an unknown one)",
     operation_id="user_recommendations",
-    responses=errors(422, 503, s503="The models were swapped repeatedly while answering."),
+    responses=errors(422),
 )
 async def user_recommendations(
     st: State,
@@ -47,9 +47,7 @@ async def user_recommendations(
     "/v1/recommendations",
     response_model=Recommendations | BatchRecommendations,
     summary="Top-k for a user_id, an ad-hoc history, or a batch of those",
-    responses=errors(
-        400, 413, 422, 503, s503="The models were swapped repeatedly while answering."
-    ),
+    responses=errors(400, 413, 422),
 )
 async def post_recommendations(st: State, body: RecRequestBody) -> Response:
     docs = await run_in_threadpool(answer_all, st.service, body.items())
