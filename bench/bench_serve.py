@@ -16,7 +16,9 @@ Runs ``wrk`` (Debian package ``wrk``; ``scripts/setup --dev`` installs it) at
 
 Prints requests/s, p50/p99 latency and errors for each, and the ratio of each
 endpoint's requests/s to the static endpoint's, measured in the same run.
-Targets (issue 5): ratio >= 0.4, p99 <= 10 ms, zero errors.
+Targets: the uncached student (issue 13) ratio >= 0.5 with p99 <= 5 ms at 16
+connections (p99 <= 20 ms at 64); the others (issue 5) ratio >= 0.4, p99 <=
+10 ms; zero errors everywhere.
 
     .venv/bin/python bench/bench_serve.py runs/demo-quick [--duration 10] [--connections 16]
 
@@ -43,7 +45,15 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 RECDISTILL = ROOT / ".venv" / "bin" / "recdistill"
-TARGET_RATIO, TARGET_P99_MS = 0.4, 10.0
+TARGET_RATIO, TARGET_P99_MS = 0.4, 10.0  # issue 5
+UNCACHED_RATIO = 0.5  # issue 13: the uncached student
+
+
+def target(name: str, connections: int) -> tuple[float, float]:
+    """``(least ratio to static, most p99 ms)`` for one endpoint's row."""
+    if name == "student-nocache":
+        return UNCACHED_RATIO, 5.0 if connections <= 16 else 20.0
+    return TARGET_RATIO, TARGET_P99_MS
 
 LUA = """
 local paths = {%(paths)s}
@@ -226,9 +236,8 @@ def report(results: dict[str, dict[str, float]], health: dict[str, Any],
         model = health["models"].get(name.removesuffix("-nocache"), {})
         ratio = r["rps"] / base
         r["ratio"] = ratio
-        ok = name == "static" or (
-            ratio >= TARGET_RATIO and r["p99_ms"] <= TARGET_P99_MS and r["errors"] == 0
-        )
+        least, p99 = target(name, args.connections)
+        ok = name == "static" or (ratio >= least and r["p99_ms"] <= p99 and r["errors"] == 0)
         ok_all &= ok
         label = f"{model.get('name', '-')}" + (f" ({model.get('kind')})" if model else "")
         print(f"{name:<16} {label:<18} {r['rps']:>9.0f} {ratio:>6.2f} {r['p50_ms']:>7.2f} "

@@ -218,8 +218,8 @@ def serve_cmd(
         bool | None,
         typer.Option(
             "--sync/--no-sync",
-            help="Read other processes' events before each answer (default: on with several "
-            "workers or a PostgreSQL store).",
+            help="Follow events other processes commit, in the background (default: on "
+            "with several workers or a PostgreSQL store).",
         ),
     ] = None,
 ) -> None:

@@ -205,3 +205,35 @@ def test_sighup_reloads_the_model_without_dropping_requests(
         assert versions == {before["version"], now["models"]["student"]["version"]}
         status, doc = request(port, "GET", "/v1/users/x/recommendations")
         assert status == 200 and doc["model_name"] == "student_v2"
+
+
+@pytest.mark.postgres
+def test_replica_applies_another_replicas_event_within_100_ms(
+    run_dir: Path, tmp_path: Path, pg_url: str  # noqa: F811
+) -> None:
+    """Two `recdistill serve` processes on one PostgreSQL store: an event posted to one
+    is in that user's answers on the other within 100 ms (NOTIFY wakes its follower)."""
+    ds = json.loads((run_dir / "data" / "dataset.json").read_text())
+    user, items = str(ds["users"][3]), [str(i) for i in ds["items"]]
+    log = tmp_path / "server.log"
+    with server(run_dir, pg_url, log) as (_, a), server(run_dir, pg_url, log) as (_, b):
+        conn = http.client.HTTPConnection("127.0.0.1", b, timeout=10)
+
+        def live_on_b() -> int:
+            conn.request("GET", f"/v1/users/{user}")
+            r = conn.getresponse()
+            return int(json.loads(r.read())["live_events"])
+
+        lags = []
+        for n in range(5):
+            status, ack = request(a, "POST", "/v1/events",
+                                  {"user_id": user, "item_id": items[n], "event_id": f"r-{n}"})
+            assert status == 201, ack
+            t0 = time.monotonic()
+            while live_on_b() < n + 1:
+                assert time.monotonic() - t0 < 5, "the other replica never saw the event"
+            lags.append(time.monotonic() - t0)
+        conn.close()
+        assert max(lags) <= 0.1, lags
+        status, recs = request(b, "GET", f"/v1/users/{user}/recommendations?k=50")
+        assert status == 200 and not set(items[:5]) & {r["item_id"] for r in recs["items"]}

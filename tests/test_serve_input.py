@@ -147,11 +147,12 @@ def test_a_closed_batcher_answers_what_it_holds_and_refuses_the_rest() -> None:
 
 
 def test_a_request_racing_a_hot_swap_is_answered(run_dir: Path) -> None:  # noqa: F811
-    """With ``sync`` (a PostgreSQL store) the runtime is read in a worker thread; a reload
-    that closes its models before the row is asked for used to leave the request waiting
-    on a batcher that had stopped, forever. Now the old model answers it."""
+    """A reload that closes the models between a request's reading of the runtime and
+    its asking for the row used to leave the request waiting on a batcher that had
+    stopped, forever (seen with PostgreSQL, whose per-request sync query widened that
+    window). Now the old model answers it."""
     user = users_of(run_dir)[0]
-    with client_for(run_dir, sync=True) as c:
+    with client_for(run_dir) as c:
         service = c.app.service  # type: ignore[attr-defined]
         for m in service.runtime.models.slots():
             if m.batcher is None:  # batch every model, as a slow teacher is

@@ -109,7 +109,7 @@ def _lifespan(serving: AppState) -> Callable[[FastAPI], AbstractAsyncContextMana
         finally:
             if hup:
                 loop.remove_signal_handler(signal.SIGHUP)
-            serving.service.runtime.models.close()
+            serving.service.close()
             serving.service.store.dispose()
 
     return lifespan
@@ -151,5 +151,5 @@ def _log_startup(service: Service, revision: str | None, writes: bool) -> None:
         "serve: %d users, store %s at revision %s, writes %s%s",
         len(rt.users), safe_url(service.store.url), revision,
         "enabled" if writes else f"disabled (set {TOKEN_ENV})",
-        ", syncing events from other processes before each answer" if service.sync else "",
+        ", following events other processes commit" if service.sync else "",
     )  # fmt: skip

@@ -22,9 +22,10 @@ class ServeOptions:
         run_dir: the run folder whose models and data are served.
         store: event store URL (None: ``sqlite:///RUN_DIR/events.db``).
         model: serve this saved model in the student slot (None: chosen from metrics.json).
-        sync: before each answer, read events other processes committed (on with
-            several workers or a shared PostgreSQL store, so every replica reads
-            its own and the others' writes); None: decide from the two.
+        sync: follow events other processes commit, on a background thread
+            (PostgreSQL: woken by NOTIFY; SQLite: polled every 20 ms), so every
+            replica reflects the others' writes within milliseconds; on with
+            several workers or a PostgreSQL store; None: decide from the two.
         workers: uvicorn worker processes.
         max_body_bytes: largest accepted request body.
         cache_size: users whose top-100 lists are kept per model slot (0: no cache);

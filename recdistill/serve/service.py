@@ -26,9 +26,10 @@ from starlette.concurrency import run_in_threadpool
 from recdistill.models.base import top_row
 from recdistill.serve.batcher import stack
 from recdistill.serve.cache import TOP_N, Entry
+from recdistill.serve.commits import Follower, GroupCommit, StoreUnavailable
 from recdistill.serve.registry import ServedModel
 from recdistill.serve.state import Runtime, build_runtime
-from recdistill.serve.store import EventConflict, EventStore, StoredEvent
+from recdistill.serve.store import EventConflict, EventStore, NewEvent, StoredEvent
 
 log = logging.getLogger("recdistill.serve")
 
@@ -96,7 +97,7 @@ class Service:
         self.run_dir = run_dir
         self.store = store
         self.model_override = model
-        self.sync = sync  # read events written by other processes before each answer
+        self.sync = sync  # follow events other processes commit (a background thread)
         self.cache_size = cache_size
         self.runtime: Runtime = build_runtime(run_dir, store, model=model, cache_size=cache_size)
         self.started = time.time()
@@ -104,6 +105,15 @@ class Service:
         self.warmed = 0
         self.warming = False
         self._reload_lock = asyncio.Lock()
+        self.writer = GroupCommit(store, lambda: self.runtime)
+        self.follower = Follower(store, lambda: self.runtime) if sync else None
+
+    def close(self) -> None:
+        """Commit queued events, stop following, stop the models' threads."""
+        self.writer.close()
+        if self.follower is not None:
+            self.follower.close()
+        self.runtime.models.close()
 
     # -- recommendations -------------------------------------------------------
     def slot(self, rt: Runtime, name: str) -> ServedModel:
@@ -114,15 +124,10 @@ class Service:
             raise ServeError(422, f"model must be 'student' or 'teacher', got '{name}'")
         return served
 
-    def begin(self, user_id: str, q: Query, *, catch_up: bool = False) -> dict[str, Any] | Pending:
-        """The answer when no model has to run (fallback, cache hit), else what to score.
-
-        ``catch_up`` first reads events other processes committed (a database read).
-        """
+    def begin(self, user_id: str, q: Query) -> dict[str, Any] | Pending:
+        """The answer when no model has to run (fallback, cache hit), else what to score."""
         rt = self.runtime
         served = self.slot(rt, q.model)
-        if catch_up:
-            rt.users.catch_up(self.store, rt.catalogue)
         u = rt.users.index.get(user_id)
         hist = rt.users.history(u) if u is not None else None
         if u is None or hist is None or hist.size == 0:
@@ -169,18 +174,15 @@ class Service:
 
     def for_user(self, user_id: str, q: Query) -> dict[str, Any]:
         """Top-k for a user (blocking: call from a worker thread)."""
-        got = self.begin(user_id, q, catch_up=self.sync)
+        got = self.begin(user_id, q)
         if not isinstance(got, Pending):
             return got
         return self.finish(got, got.served.score_one(got.hist, got.mu))
 
     async def for_user_async(self, user_id: str, q: Query) -> dict[str, Any]:
-        """Top-k for a user from the event loop: never blocks it on the database or a
-        slow model (those go to a worker thread or the model's batching thread)."""
-        if self.sync:
-            got = await run_in_threadpool(self.begin, user_id, q, catch_up=True)
-        else:
-            got = self.begin(user_id, q)
+        """Top-k for a user from the event loop: never blocks it on a slow model (that
+        goes to the model's batching thread); no database read on this path."""
+        got = self.begin(user_id, q)
         if not isinstance(got, Pending):
             return got
         return self.finish(got, await got.served.score_one_async(got.hist, got.mu))
@@ -314,22 +316,21 @@ class Service:
         if self.runtime.catalogue.items.get(item_id) < 0:
             raise ServeError(422, f"item_id: unknown item '{item_id}'")
 
-    def record(
+    async def record(
         self, user_id: str, item_id: str, timestamp: int, event_id: str | None
-    ) -> tuple[StoredEvent, bool]:
-        """Commit (blocking: call from a worker thread); ``(event, created)``."""
+    ) -> tuple[StoredEvent, bool, bool]:
+        """Commit one event with the others arriving together; ``(event, created,
+        new_user)``. Answered once the event is durable and applied to the users."""
         self.check_event(item_id)
+        new_user = user_id not in self.runtime.users.index
         try:
-            return self.store.append(user_id, item_id, timestamp, event_id)
-        except EventConflict as exc:
-            raise ServeError(409, str(exc)) from None
-
-    def apply(self, event: StoredEvent) -> bool:
-        """Reflect a committed event in the current users at once."""
-        rt = self.runtime
-        new_user = event.user_id not in rt.users.index
-        rt.users.apply([event], rt.catalogue)
-        return new_user
+            got = await self.writer.append(NewEvent(user_id, item_id, timestamp, event_id))
+        except StoreUnavailable as exc:
+            raise ServeError(503, f"event store unavailable: {exc}") from None
+        if isinstance(got, EventConflict):
+            raise ServeError(409, str(got))
+        stored, created = got
+        return stored, created, new_user and created
 
     # -- reload ----------------------------------------------------------------
     async def reload(self) -> dict[str, Any]:

@@ -5,12 +5,11 @@ first: the run's train + valid + test parts (the full history known at
 serving time), then the store's events in commit order, then each event
 accepted while running. Users first seen through an event are added.
 
-Events are applied at most once, by their store ``seq``. Several processes
-(workers, replicas) may write to one store, and with PostgreSQL a lower
-``seq`` can commit after a higher one; so the highest applied ``seq`` is kept
-with the *gaps* below it (seqs not seen yet). :meth:`Users.catch_up` reads
-``seq > last OR seq IN gaps``; a gap that stays empty for ``GAP_TTL_S`` was a
-rolled-back insert and is forgotten.
+Events are applied at most once, in ``seq`` order, only by
+:meth:`Users.catch_up`, which reads ``seq > last`` (the highest ``seq``
+applied). Several processes (workers, replicas) may write to one store; the
+store makes ``seq`` order commit order (:meth:`EventStore.append_many`), so
+that read misses nothing and never grows with holes in the sequence.
 
 :class:`Runtime` bundles one immutable snapshot of the run folder (catalogue,
 models, popularity) with the mutable :class:`Users`; a hot swap builds a new
@@ -35,9 +34,6 @@ from recdistill.serve.store import EventStore, StoredEvent
 
 log = logging.getLogger("recdistill.serve")
 
-GAP_TTL_S = 30.0
-MAX_GAPS = 10_000
-
 
 class Users:
     """Per-user item-index histories; safe to read from any thread."""
@@ -59,7 +55,6 @@ class Users:
         self.counts = counts.astype(np.int64, copy=True)  # popularity, for the fallback
         self._last_time = last_time  # per run user: time of their newest interaction
         self.last_seq = 0
-        self.gaps: dict[int, float] = {}
         self.applied = 0
         self.skipped: dict[str, int] = {}  # unknown item id -> events skipped (after a reload)
         self._lock = threading.Lock()
@@ -97,20 +92,13 @@ class Users:
 
     # -- applying events -----------------------------------------------------
     def apply(self, events: list[StoredEvent], catalogue: Catalogue) -> int:
-        """Apply committed events not applied yet; returns how many were new."""
-        now = time.monotonic()
+        """Apply committed events, in ``seq`` order, not applied yet; returns how many."""
         new = 0
         with self._lock:
             for ev in events:
-                if ev.seq <= self.last_seq and ev.seq not in self.gaps:
+                if ev.seq <= self.last_seq:
                     continue
-                if ev.seq in self.gaps:
-                    del self.gaps[ev.seq]
-                elif ev.seq > self.last_seq:
-                    if ev.seq - self.last_seq <= MAX_GAPS:
-                        for s in range(self.last_seq + 1, ev.seq):
-                            self.gaps[s] = now
-                    self.last_seq = ev.seq
+                self.last_seq = ev.seq
                 item = catalogue.items.get(ev.item_id)
                 if item < 0:
                     self.skipped[ev.item_id] = self.skipped.get(ev.item_id, 0) + 1
@@ -124,26 +112,12 @@ class Users:
                 self.counts[item] += 1
                 new += 1
             self.applied += new
-            if self.gaps:
-                self._expire(now)
         return new
-
-    def _expire(self, now: float) -> None:
-        old = [s for s, t in self.gaps.items() if now - t > GAP_TTL_S]
-        for s in old:
-            del self.gaps[s]
-        if len(self.gaps) > MAX_GAPS:
-            for s in sorted(self.gaps)[: len(self.gaps) - MAX_GAPS]:
-                del self.gaps[s]
 
     def catch_up(self, store: EventStore, catalogue: Catalogue) -> int:
         """Apply events committed by anyone since the last look; returns how many."""
-        with self._lock:
-            after, gaps = self.last_seq, sorted(self.gaps)
-        if not after and not gaps:
-            events = [ev for chunk in store.scan() for ev in chunk]
-        else:
-            events = store.since(after, gaps)
+        after = self.last_seq
+        events = store.since(after) if after else [ev for c in store.scan() for ev in c]
         return self.apply(events, catalogue) if events else 0
 
 

@@ -19,7 +19,9 @@ The table is also a data source for the next training run (``format: sql``,
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import time
 import uuid
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -28,8 +30,7 @@ from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 
 from recdistill.errors import UserError
 from recdistill.runfolder import RunFolder
@@ -40,6 +41,9 @@ MIGRATIONS = Path(__file__).with_name("migrations")
 VERSION_TABLE = "recdistill_alembic_version"
 # Serialises concurrent `upgrade head` of replicas sharing one PostgreSQL database.
 _PG_MIGRATION_LOCK = 0x7265_6364_6973  # "recdis"
+# Held by each writing transaction on PostgreSQL until it commits: seq order = commit order.
+_PG_COMMIT_LOCK = 0x7265_6364_6576  # "recdev"
+COMMIT_CHANNEL = "recdistill_events"  # NOTIFY channel: a batch of events committed
 
 
 class Base(DeclarativeBase):
@@ -90,7 +94,21 @@ class EventConflict(Exception):
     """An ``event_id`` reused for a different (user, item, timestamp)."""
 
 
-def _stored(row: Event) -> StoredEvent:
+@dataclass(frozen=True)
+class NewEvent:
+    """An event to append (``event_id`` None: the store gives it a fresh one)."""
+
+    user_id: str
+    item_id: str
+    timestamp: int
+    event_id: str | None = None
+
+
+Appended = tuple[StoredEvent, bool] | EventConflict
+_COLUMNS = (Event.seq, Event.event_id, Event.user_id, Event.item_id, Event.timestamp)
+
+
+def _stored(row: Any) -> StoredEvent:
     return StoredEvent(row.seq, row.event_id, row.user_id, row.item_id, int(row.timestamp))
 
 
@@ -146,7 +164,6 @@ class EventStore:
             raise UserError(f"--store: cannot use {safe_url(url)}: {exc}") from None
         if self.backend == "sqlite":
             sa.event.listen(self.engine, "connect", _sqlite_pragmas)
-        self._session = sessionmaker(self.engine, expire_on_commit=False)
 
     # -- schema --------------------------------------------------------------
     def migrate(self) -> str | None:
@@ -182,45 +199,68 @@ class EventStore:
     def append(
         self, user_id: str, item_id: str, timestamp: int, event_id: str | None = None
     ) -> tuple[StoredEvent, bool]:
-        """Commit one event; returns ``(event, created)``.
+        """Commit one event; returns ``(event, created)`` (see :meth:`append_many`)."""
+        got = self.append_many([NewEvent(user_id, item_id, int(timestamp), event_id)])[0]
+        if isinstance(got, EventConflict):
+            raise got
+        return got
 
-        The commit is durable when this returns. A known ``event_id`` returns
-        the event first stored under it with ``created=False`` (an idempotent
-        retry); the same id with different content raises :class:`EventConflict`.
+    def append_many(self, events: Sequence[NewEvent]) -> list[Appended]:
+        """Commit a batch of events in one transaction (group commit).
+
+        Returns, per event in order, ``(event, created)`` or an
+        :class:`EventConflict`. Every event is durable when this returns. A known
+        ``event_id`` (stored earlier, or earlier in the batch) answers with the event
+        first stored under it and ``created=False`` (an idempotent retry); the same
+        id for another user or item is a conflict. On PostgreSQL the transaction
+        first takes an advisory lock, so ``seq`` values become visible in commit
+        order and a reader's ``seq > last`` misses nothing (see :meth:`since`);
+        SQLite serialises writers by itself.
         """
-        eid = event_id or uuid.uuid4().hex
-        row = Event(
-            event_id=eid,
-            user_id=user_id,
-            item_id=item_id,
-            timestamp=int(timestamp),
-            received_at=datetime.now(UTC),
-        )
-        if event_id is not None:
-            found = self.get(event_id)
-            if found is not None:
-                return self._same(found, user_id, item_id), False
-        try:
-            with self._session.begin() as session:
-                session.add(row)
-                session.flush()
-                stored = _stored(row)
-        except IntegrityError:
-            # A concurrent request with the same event_id committed first.
-            found = self.get(eid)
-            if found is None:
-                raise
-            return self._same(found, user_id, item_id), False
-        return stored, True
+        ids = [ev.event_id or uuid.uuid4().hex for ev in events]
+        first: dict[str, int] = {}  # event_id -> its first position in the batch
+        for n, eid in enumerate(ids):
+            first.setdefault(eid, n)
+        now = datetime.now(UTC)
+        rows = [
+            {"event_id": eid, "user_id": events[n].user_id, "item_id": events[n].item_id,
+             "timestamp": int(events[n].timestamp), "received_at": now}
+            for eid, n in first.items()
+        ]  # fmt: skip
+        insert = self._insert().values(rows).on_conflict_do_nothing(index_elements=["event_id"])
+        with self.engine.begin() as conn:
+            if self.backend == "postgresql":
+                conn.execute(sa.select(sa.func.pg_advisory_xact_lock(_PG_COMMIT_LOCK)))
+            stored = {
+                r.event_id: _stored(r) for r in conn.execute(insert.returning(*_COLUMNS))
+            }
+            created = set(stored)
+            known = [eid for eid in first if eid not in created]
+            if known:  # retries of events committed before (here or by another process)
+                got = conn.execute(sa.select(*_COLUMNS).where(Event.event_id.in_(known)))
+                stored.update((r.event_id, _stored(r)) for r in got)
+            if self.backend == "postgresql" and created:
+                conn.execute(sa.select(sa.func.pg_notify(COMMIT_CHANNEL, "")))
+        out: list[Appended] = []
+        for n, (ev, eid) in enumerate(zip(events, ids, strict=True)):
+            found = stored[eid]
+            if (found.user_id, found.item_id) != (ev.user_id, ev.item_id):
+                out.append(EventConflict(
+                    f"event_id '{eid}' was already used for user '{found.user_id}' "
+                    f"and item '{found.item_id}'"
+                ))  # fmt: skip
+            else:
+                out.append((found, eid in created and first[eid] == n))
+        return out
 
-    @staticmethod
-    def _same(found: StoredEvent, user_id: str, item_id: str) -> StoredEvent:
-        if (found.user_id, found.item_id) != (user_id, item_id):
-            raise EventConflict(
-                f"event_id '{found.event_id}' was already used for user '{found.user_id}' "
-                f"and item '{found.item_id}'"
-            )
-        return found
+    def _insert(self) -> Any:
+        if self.backend == "postgresql":
+            from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+            return pg_insert(Event)
+        from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+        return sqlite_insert(Event)
 
     # -- reads ---------------------------------------------------------------
     def get(self, event_id: str) -> StoredEvent | None:
@@ -250,17 +290,95 @@ class EventStore:
             yield chunk
             last = chunk[-1].seq
 
-    def since(self, after: int, also: Sequence[int] = ()) -> list[StoredEvent]:
-        """Events with ``seq > after``, plus those whose seq is in ``also`` (gaps)."""
-        cond = Event.seq > after
-        if also:
-            cond = sa.or_(cond, Event.seq.in_(list(also)))
-        with Session(self.engine) as session:
-            rows = session.scalars(sa.select(Event).where(cond).order_by(Event.seq)).all()
-            return [_stored(r) for r in rows]
+    def since(self, after: int) -> list[StoredEvent]:
+        """Events with ``seq > after``, in ``seq`` order.
+
+        Reading from the highest ``seq`` applied misses nothing: writers commit in
+        ``seq`` order (see :meth:`append_many`), so no lower ``seq`` commits later.
+        """
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                sa.select(*_COLUMNS).where(Event.seq > after).order_by(Event.seq)
+            ).all()
+        return [_stored(r) for r in rows]
+
+    def commits(self) -> CommitWatch:
+        """Something to wait on for other processes' commits (see :class:`CommitWatch`)."""
+        return CommitWatch(self)
+
+    def notify(self) -> None:
+        """Wake every :class:`CommitWatch` of this PostgreSQL database (no-op on SQLite)."""
+        if self.backend == "postgresql":
+            with self.engine.begin() as conn:
+                conn.execute(sa.select(sa.func.pg_notify(COMMIT_CHANNEL, "")))
 
     def dispose(self) -> None:
         self.engine.dispose()
+
+
+class CommitWatch:
+    """Waits until another process may have committed events, or a timeout.
+
+    PostgreSQL: a connection of its own LISTENs on :data:`COMMIT_CHANNEL`, which
+    every writing transaction notifies, so a replica hears of a commit within a
+    millisecond; the timeout is the fallback poll (and the retry after the
+    connection is lost). SQLite has no notifications: waiting is sleeping.
+    """
+
+    def __init__(self, store: EventStore) -> None:
+        self.store = store
+        self._conn: Any = None
+        self._warned = False
+
+    def wait(self, timeout: float) -> None:
+        """Return after a commit notification or ``timeout`` seconds; at once after
+        (re)connecting the listener, so the caller reads what it may have missed."""
+        if self.store.backend != "postgresql":
+            time.sleep(timeout)
+            return
+        conn = self._conn
+        if conn is None:
+            if self._listen() is None:
+                time.sleep(timeout)
+            return
+        import psycopg
+
+        try:
+            for _ in conn.notifies(timeout=timeout, stop_after=1):
+                pass
+            for _ in conn.notifies(timeout=0.0):  # the rest of a burst: one catch-up reads all
+                pass
+        except psycopg.Error as exc:
+            self._lost(exc)
+
+    def _listen(self) -> Any:
+        try:
+            raw = self.store.engine.raw_connection()
+            conn: Any = raw.driver_connection
+            raw.detach()  # ours for good, not the pool's
+            conn.rollback()
+            conn.autocommit = True
+            conn.execute(f"LISTEN {COMMIT_CHANNEL}")
+        except Exception as exc:  # the database is down: poll until it is back
+            self._lost(exc)
+            return None
+        if self._warned:
+            log.info("store: listening for commits again")
+            self._warned = False
+        self._conn = conn
+        return conn
+
+    def _lost(self, exc: BaseException) -> None:
+        if not self._warned:
+            log.warning("store: not notified of commits (%s); polling", _first_line(exc))
+            self._warned = True
+        self.close()
+
+    def close(self) -> None:
+        conn, self._conn = self._conn, None
+        if conn is not None:
+            with contextlib.suppress(Exception):  # a broken connection: nothing left to do
+                conn.close()
 
 
 def _first_line(exc: BaseException) -> str:

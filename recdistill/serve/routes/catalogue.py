@@ -6,7 +6,6 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query
 from fastapi.responses import Response
-from starlette.concurrency import run_in_threadpool
 
 from recdistill.serve.routes.deps import State, json_response
 from recdistill.serve.schemas import MAX_ID, Item, ItemList, UserHistory, errors
@@ -59,8 +58,6 @@ async def get_user(
 ) -> Response:
     service = st.service
     rt = service.runtime
-    if service.sync:
-        await run_in_threadpool(rt.users.catch_up, service.store, rt.catalogue)
     u = rt.users.index.get(user_id)
     hist = rt.users.history(u) if u is not None else None
     n = 0 if hist is None else int(hist.size)

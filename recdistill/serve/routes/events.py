@@ -6,7 +6,6 @@ import time
 
 from fastapi import APIRouter
 from fastapi.responses import Response
-from starlette.concurrency import run_in_threadpool
 
 from recdistill.serve.options import TOKEN_ENV
 from recdistill.serve.routes.deps import AUTHED, State, json_response
@@ -29,24 +28,23 @@ router = APIRouter(tags=["events"])
             400, 401, 409, 413, 422, 503,
             s409="The event_id was used for another user or item.",
             s422="Unknown item or invalid body.",
-            s503=f"Writes disabled ({TOKEN_ENV} not set).",
+            s503=f"Writes disabled ({TOKEN_ENV} not set), or the event store is down.",
         ),
     },
 )
 async def post_event(st: State, event: EventIn) -> Response:
     service, metrics = st.service, st.metrics
     try:
-        stored, created = await run_in_threadpool(
-            service.record, event.user_id, event.item_id, unix(event.timestamp), event.event_id
+        stored, created, new_user = await service.record(
+            event.user_id, event.item_id, unix(event.timestamp), event.event_id
         )
     except ServeError:
         metrics.events.labels("rejected").inc()
         raise
-    new_user = service.apply(stored)
     metrics.events.labels("created" if created else "duplicate").inc()
     metrics.users.set(len(service.runtime.users))
     return json_response(
-        {**stored.ack(duplicate=not created), "new_user": new_user and created},
+        {**stored.ack(duplicate=not created), "new_user": new_user},
         201 if created else 200,
     )
 
