@@ -30,6 +30,8 @@ from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 
 from recdistill.errors import UserError
@@ -108,6 +110,15 @@ Appended = tuple[StoredEvent, bool] | EventConflict
 _COLUMNS = (Event.seq, Event.event_id, Event.user_id, Event.item_id, Event.timestamp)
 
 
+# A writing transaction's first statement: the commit-order lock, and the notification
+# (sent at commit, naming the writing process so its own follower can ignore it).
+_PG_LOCK_NOTIFY = sa.select(
+    sa.func.pg_advisory_xact_lock(_PG_COMMIT_LOCK),
+    sa.func.pg_notify(COMMIT_CHANNEL, sa.bindparam("writer")),
+)
+_PG_NOTIFY = sa.select(sa.func.pg_notify(COMMIT_CHANNEL, sa.bindparam("writer")))
+
+
 def _stored(row: Any) -> StoredEvent:
     return StoredEvent(row.seq, row.event_id, row.user_id, row.item_id, int(row.timestamp))
 
@@ -164,6 +175,15 @@ class EventStore:
             raise UserError(f"--store: cannot use {safe_url(url)}: {exc}") from None
         if self.backend == "sqlite":
             sa.event.listen(self.engine, "connect", _sqlite_pragmas)
+        # Reads are single statements: no BEGIN / ROLLBACK round trips around them.
+        self._reads = self.engine.execution_options(isolation_level="AUTOCOMMIT")
+        self.writer_id = uuid.uuid4().hex[:16]  # names this process's NOTIFYs
+        insert = pg_insert if self.backend == "postgresql" else sqlite_insert
+        self._insert = (
+            insert(Event)
+            .on_conflict_do_nothing(index_elements=["event_id"])
+            .returning(*_COLUMNS)
+        )
 
     # -- schema --------------------------------------------------------------
     def migrate(self) -> str | None:
@@ -227,20 +247,19 @@ class EventStore:
              "timestamp": int(events[n].timestamp), "received_at": now}
             for eid, n in first.items()
         ]  # fmt: skip
-        insert = self._insert().values(rows).on_conflict_do_nothing(index_elements=["event_id"])
+        pg = self.backend == "postgresql"
         with self.engine.begin() as conn:
-            if self.backend == "postgresql":
-                conn.execute(sa.select(sa.func.pg_advisory_xact_lock(_PG_COMMIT_LOCK)))
-            stored = {
-                r.event_id: _stored(r) for r in conn.execute(insert.returning(*_COLUMNS))
-            }
+            if pg:
+                conn.execute(_PG_LOCK_NOTIFY, {"writer": self.writer_id})
+            # One statement, compiled once: SQLAlchemy sends the rows as one multi-row
+            # INSERT ... ON CONFLICT DO NOTHING RETURNING (its "insertmanyvalues").
+            stored = {r.event_id: _stored(r) for r in conn.execute(self._insert, rows)}
             created = set(stored)
             known = [eid for eid in first if eid not in created]
             if known:  # retries of events committed before (here or by another process)
                 got = conn.execute(sa.select(*_COLUMNS).where(Event.event_id.in_(known)))
                 stored.update((r.event_id, _stored(r)) for r in got)
-            if self.backend == "postgresql" and created:
-                conn.execute(sa.select(sa.func.pg_notify(COMMIT_CHANNEL, "")))
+
         out: list[Appended] = []
         for n, (ev, eid) in enumerate(zip(events, ids, strict=True)):
             found = stored[eid]
@@ -253,34 +272,25 @@ class EventStore:
                 out.append((found, eid in created and first[eid] == n))
         return out
 
-    def _insert(self) -> Any:
-        if self.backend == "postgresql":
-            from sqlalchemy.dialects.postgresql import insert as pg_insert
-
-            return pg_insert(Event)
-        from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-
-        return sqlite_insert(Event)
-
     # -- reads ---------------------------------------------------------------
     def get(self, event_id: str) -> StoredEvent | None:
-        with Session(self.engine) as session:
+        with Session(self._reads) as session:
             row = session.scalars(sa.select(Event).where(Event.event_id == event_id)).first()
             return _stored(row) if row is not None else None
 
     def count(self) -> int:
-        with Session(self.engine) as session:
+        with Session(self._reads) as session:
             return int(session.scalar(sa.select(sa.func.count()).select_from(Event)) or 0)
 
     def max_seq(self) -> int:
-        with Session(self.engine) as session:
+        with Session(self._reads) as session:
             return int(session.scalar(sa.select(sa.func.max(Event.seq))) or 0)
 
     def scan(self, batch: int = 10_000) -> Iterator[list[StoredEvent]]:
         """Every event in ``seq`` order, in chunks (keyset pagination)."""
         last = 0
         while True:
-            with Session(self.engine) as session:
+            with Session(self._reads) as session:
                 rows = session.scalars(
                     sa.select(Event).where(Event.seq > last).order_by(Event.seq).limit(batch)
                 ).all()
@@ -296,7 +306,7 @@ class EventStore:
         Reading from the highest ``seq`` applied misses nothing: writers commit in
         ``seq`` order (see :meth:`append_many`), so no lower ``seq`` commits later.
         """
-        with self.engine.connect() as conn:
+        with self._reads.connect() as conn:
             rows = conn.execute(
                 sa.select(*_COLUMNS).where(Event.seq > after).order_by(Event.seq)
             ).all()
@@ -310,7 +320,7 @@ class EventStore:
         """Wake every :class:`CommitWatch` of this PostgreSQL database (no-op on SQLite)."""
         if self.backend == "postgresql":
             with self.engine.begin() as conn:
-                conn.execute(sa.select(sa.func.pg_notify(COMMIT_CHANNEL, "")))
+                conn.execute(_PG_NOTIFY, {"writer": ""})
 
     def dispose(self) -> None:
         self.engine.dispose()
@@ -320,7 +330,8 @@ class CommitWatch:
     """Waits until another process may have committed events, or a timeout.
 
     PostgreSQL: a connection of its own LISTENs on :data:`COMMIT_CHANNEL`, which
-    every writing transaction notifies, so a replica hears of a commit within a
+    every writing transaction notifies (naming its process: a process's own
+    commits do not wake it), so a replica hears of a commit within a
     millisecond; the timeout is the fallback poll (and the retry after the
     connection is lost). SQLite has no notifications: waiting is sleeping.
     """
@@ -343,11 +354,14 @@ class CommitWatch:
             return
         import psycopg
 
+        own = self.store.writer_id  # this process's commits: its writer applied them
+        deadline = time.monotonic() + timeout
         try:
-            for _ in conn.notifies(timeout=timeout, stop_after=1):
-                pass
-            for _ in conn.notifies(timeout=0.0):  # the rest of a burst: one catch-up reads all
-                pass
+            while (left := deadline - time.monotonic()) > 0:
+                if any(n.payload != own for n in conn.notifies(timeout=left, stop_after=1)):
+                    for _ in conn.notifies(timeout=0.0):  # the rest of a burst: one read
+                        pass
+                    return
         except psycopg.Error as exc:
             self._lost(exc)
 

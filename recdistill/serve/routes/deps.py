@@ -29,7 +29,13 @@ class AppState:
     revision: str | None  # the event store's migration revision
 
 
-def state(request: Request) -> AppState:
+# Dependencies are ``async def``: FastAPI runs a plain ``def`` dependency in a worker
+# thread, a thread hop per dependency per request.
+async def state(request: Request) -> AppState:
+    return _state(request)
+
+
+def _state(request: Request) -> AppState:
     out: AppState = request.app.state.serving
     return out
 
@@ -45,9 +51,9 @@ def error(status: int, detail: str, headers: dict[str, str] | None = None) -> Re
     return json_response({"detail": detail}, status, headers)
 
 
-def require_token(request: Request) -> None:
+async def require_token(request: Request) -> None:
     """Refuse a write without the bearer token (503 when writes are disabled)."""
-    token = state(request).token
+    token = _state(request).token
     if token is None:
         raise ServeError(
             503,
