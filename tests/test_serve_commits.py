@@ -29,10 +29,10 @@ class SlowStore:
         self.batches: list[int] = []
         self.backend = self.inner.backend
 
-    def append_many(self, events: Any) -> Any:
+    def commit(self, events: Any, after: int | None = None) -> Any:
         self.batches.append(len(events))
         time.sleep(self.delay)
-        return self.inner.append_many(events)
+        return self.inner.commit(events, after)
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self.inner, name)
@@ -42,8 +42,10 @@ class NoUsers:
     """A runtime whose users take any catch-up (the writer's own test needs no run)."""
 
     class users:
+        last_seq = 0
+
         @staticmethod
-        def catch_up(store: Any, catalogue: Any) -> int:
+        def apply(events: Any, catalogue: Any) -> int:
             return 0
 
     catalogue = None
@@ -94,6 +96,9 @@ def check_batch(url: str) -> None:
         assert again[0] == (a, False) and again[1][1] is True  # type: ignore[index]
         assert store.count() == 4
         assert [e.event_id for e in store.since(a.seq)] == ["b", fresh.event_id, "c"]
+        # Read forward in the same transaction: the events after a reader's seq, these too.
+        done = store.commit([NewEvent("u5", "i5", 9, "d")], after=b.seq)
+        assert [e.event_id for e in done.forward] == [fresh.event_id, "c", "d"]
     finally:
         store.dispose()
 
@@ -109,14 +114,14 @@ def test_batch_retries_and_conflicts_postgres(pg_url: str) -> None:  # noqa: F81
 
 def test_a_refused_event_does_not_fail_the_others(tmp_path: Path) -> None:
     store = SlowStore(tmp_path / "events.db", delay=0.05)
-    real = store.inner.append_many
+    real = store.inner.commit
 
-    def picky(events: Any) -> Any:  # the database refuses any batch holding item "bad"
+    def picky(events: Any, after: int | None = None) -> Any:  # refuses batches with "bad"
         if any(ev.item_id == "bad" for ev in events):
             raise sa.exc.DataError("INSERT", {}, Exception("value out of range"))
-        return real(events)
+        return real(events, after)
 
-    store.inner.append_many = picky  # type: ignore[method-assign]
+    store.inner.commit = picky  # type: ignore[method-assign]
     writer = GroupCommit(store, lambda: NoUsers)  # type: ignore[arg-type, return-value]
     first = writer.submit(NewEvent("u", "i0", 0, "first"))  # holds the writer 50 ms
     time.sleep(0.01)
@@ -138,10 +143,10 @@ def test_a_store_that_is_down_answers_503(run_dir: Path) -> None:  # noqa: F811
     with client_for(run_dir) as c:
         store = c.app.service.store  # type: ignore[attr-defined]
 
-        def down(events: Any) -> Any:
+        def down(events: Any, after: int | None = None) -> Any:
             raise sa.exc.OperationalError("INSERT", {}, Exception("connection refused"))
 
-        store.append_many = down
+        store.commit = down
         r = c.post("/v1/events", json={"user_id": user, "item_id": item}, headers=AUTH)
         assert r.status_code == 503, r.text
         assert "event store unavailable" in r.json()["detail"]

@@ -3,12 +3,12 @@
 :class:`GroupCommit` is the one writer of a server process. Requests hand it
 their event and wait; its thread takes every event queued while the previous
 transaction was committing and commits them together
-(:meth:`EventStore.append_many`): one transaction and one fsync for all the
-events that arrived together, and each request is answered only after the
-commit that holds its event. After each commit it reads the store forward
-(:meth:`Users.catch_up`), so the ack follows the event's application to the
-served users (a client reads its own write) and events other processes
-committed before it are applied first, in order.
+(:meth:`EventStore.commit`): one transaction and one fsync for all the events
+that arrived together, and each request is answered only after the commit
+that holds its event. The same transaction reads the store forward from the
+users' last applied ``seq``, and those events are applied before the acks go
+out: a client reads its own write, and events other processes committed
+before are applied first, in order.
 
 :class:`Follower` applies what other processes (workers, replicas) commit,
 without any query on the request path: it waits on the store's
@@ -90,8 +90,9 @@ class GroupCommit:
                 return
 
     def _commit(self, batch: list[tuple[NewEvent, Future[Appended]]]) -> None:
+        rt = self._runtime()
         try:
-            results = self.store.append_many([ev for ev, _ in batch])
+            done = self.store.commit([ev for ev, _ in batch], after=rt.users.last_seq)
         except sa.exc.SQLAlchemyError as exc:
             if len(batch) > 1 and not isinstance(exc, sa.exc.OperationalError):
                 # One event the database refuses must not fail the others.
@@ -110,12 +111,11 @@ class GroupCommit:
             return
         self.batches += 1
         self.events += len(batch)
-        rt = self._runtime()
         try:
-            rt.users.catch_up(self.store, rt.catalogue)
+            rt.users.apply(done.forward, rt.catalogue)
         except Exception:  # committed and durable; the follower or the next batch applies it
             log.exception("serve: applying committed events failed")
-        for (_, fut), res in zip(batch, results, strict=True):
+        for (_, fut), res in zip(batch, done.results, strict=True):
             fut.set_result(res)
 
 

@@ -33,6 +33,7 @@ _HOT = re.compile(r"^/v1/users/([^/]+)/recommendations/?$")
 _JSON = (b"content-type", b"application/json")
 
 USER_RECS = "/v1/users/{user_id}/recommendations"
+_QUERIES = 1024  # distinct query strings remembered (then forgotten all at once)
 
 
 def parse_query(query_string: bytes) -> RecQuery:
@@ -76,6 +77,8 @@ class ServingApp:
         self.service = service
         self.metrics = metrics
         self._latency = metrics.latency.labels(USER_RECS)
+        self._queries: dict[bytes, RecQuery] = {}
+        self._children: dict[tuple[object, ...], Any] = {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and scope["method"] == "GET":
@@ -93,9 +96,9 @@ class ServingApp:
         try:
             if len(user_id) > MAX_ID:
                 raise ServeError(422, f"user_id: at most {MAX_ID} characters")
-            q = parse_query(scope.get("query_string", b""))
+            q = self._query(scope.get("query_string", b""))
             doc = await service.for_user_async(user_id, q)
-            self.metrics.recommendations.labels(q.model, doc["policy"]).inc()
+            self._counter("recs", q.model, doc["policy"]).inc()
             headers.append((b"x-model-version", doc["model_version"].encode()))
         except ServeError as exc:
             status, doc = exc.status, exc.body()
@@ -107,4 +110,26 @@ class ServingApp:
         await send({"type": "http.response.start", "status": status, "headers": headers})
         await send({"type": "http.response.body", "body": body})
         self._latency.observe(time.perf_counter() - start)
-        self.metrics.requests.labels(USER_RECS, "GET", str(status)).inc()
+        self._counter("requests", status).inc()
+
+    def _query(self, query_string: bytes) -> RecQuery:
+        """:func:`parse_query`, remembered for the query strings seen most (clients send
+        the same few; a :class:`Query` is immutable, so one serves every request)."""
+        q = self._queries.get(query_string)
+        if q is None:
+            q = parse_query(query_string)  # a 422 is raised here, never remembered
+            if len(self._queries) >= _QUERIES:
+                self._queries.clear()
+            self._queries[query_string] = q
+        return q
+
+    def _counter(self, *key: object) -> Any:
+        """The Prometheus child for ``key`` (``labels()`` costs microseconds per call)."""
+        child = self._children.get(key)
+        if child is None:
+            if key[0] == "recs":
+                child = self.metrics.recommendations.labels(key[1], key[2])
+            else:
+                child = self.metrics.requests.labels(USER_RECS, "GET", str(key[1]))
+            self._children[key] = child
+        return child

@@ -119,6 +119,17 @@ _PG_LOCK_NOTIFY = sa.select(
 _PG_NOTIFY = sa.select(sa.func.pg_notify(COMMIT_CHANNEL, sa.bindparam("writer")))
 
 
+_SINCE = sa.select(*_COLUMNS).where(Event.seq > sa.bindparam("after")).order_by(Event.seq)
+
+
+@dataclass(frozen=True)
+class Committed:
+    """What :meth:`EventStore.commit` did: per-event results, and the events after."""
+
+    results: list[Appended]
+    forward: list[StoredEvent]
+
+
 def _stored(row: Any) -> StoredEvent:
     return StoredEvent(row.seq, row.event_id, row.user_id, row.item_id, int(row.timestamp))
 
@@ -226,13 +237,20 @@ class EventStore:
         return got
 
     def append_many(self, events: Sequence[NewEvent]) -> list[Appended]:
+        """Commit a batch of events in one transaction (see :meth:`commit`)."""
+        return self.commit(events).results
+
+    def commit(self, events: Sequence[NewEvent], after: int | None = None) -> Committed:
         """Commit a batch of events in one transaction (group commit).
 
-        Returns, per event in order, ``(event, created)`` or an
-        :class:`EventConflict`. Every event is durable when this returns. A known
-        ``event_id`` (stored earlier, or earlier in the batch) answers with the event
-        first stored under it and ``created=False`` (an idempotent retry); the same
-        id for another user or item is a conflict. On PostgreSQL the transaction
+        ``results`` holds, per event in order, ``(event, created)`` or an
+        :class:`EventConflict`; with ``after``, ``forward`` holds every event with
+        ``seq > after`` (other processes' and these), read in the same transaction,
+        in ``seq`` order: what a reader at ``after`` applies next. Every event is
+        durable when this returns. A known ``event_id`` (stored earlier, or earlier in
+        the batch) answers with the event first stored under it and
+        ``created=False`` (an idempotent retry); the same id for another user or
+        item is a conflict. On PostgreSQL the transaction
         first takes an advisory lock, so ``seq`` values become visible in commit
         order and a reader's ``seq > last`` misses nothing (see :meth:`since`);
         SQLite serialises writers by itself.
@@ -259,7 +277,7 @@ class EventStore:
             if known:  # retries of events committed before (here or by another process)
                 got = conn.execute(sa.select(*_COLUMNS).where(Event.event_id.in_(known)))
                 stored.update((r.event_id, _stored(r)) for r in got)
-
+            forward = [] if after is None else self._read_since(conn, after)
         out: list[Appended] = []
         for n, (ev, eid) in enumerate(zip(events, ids, strict=True)):
             found = stored[eid]
@@ -270,7 +288,7 @@ class EventStore:
                 ))  # fmt: skip
             else:
                 out.append((found, eid in created and first[eid] == n))
-        return out
+        return Committed(out, forward)
 
     # -- reads ---------------------------------------------------------------
     def get(self, event_id: str) -> StoredEvent | None:
@@ -307,10 +325,11 @@ class EventStore:
         ``seq`` order (see :meth:`append_many`), so no lower ``seq`` commits later.
         """
         with self._reads.connect() as conn:
-            rows = conn.execute(
-                sa.select(*_COLUMNS).where(Event.seq > after).order_by(Event.seq)
-            ).all()
-        return [_stored(r) for r in rows]
+            return self._read_since(conn, after)
+
+    @staticmethod
+    def _read_since(conn: sa.Connection, after: int) -> list[StoredEvent]:
+        return [_stored(r) for r in conn.execute(_SINCE, {"after": after})]
 
     def commits(self) -> CommitWatch:
         """Something to wait on for other processes' commits (see :class:`CommitWatch`)."""
