@@ -1,8 +1,9 @@
 """Schemathesis against ``/openapi.json``: generated requests, every response checked.
 
-Runs in-process (ASGI) on the SQLite store with the write token, so the write
-routes are exercised too; the examples per operation are bounded
-(``RECDISTILL_SCHEMATHESIS_EXAMPLES``, default 25) to keep CI short. Every
+Runs in-process (ASGI) with the write token, so the write routes are exercised
+too, once on the SQLite store and once on PostgreSQL (a fresh schema); the
+examples per operation are bounded (``RECDISTILL_SCHEMATHESIS_EXAMPLES``,
+default 25) to keep CI short. Every
 check of schemathesis runs: no 5xx, every status and content type documented,
 bodies and headers as the schema says, invalid data refused, valid data
 accepted (with the statuses valid-looking data can still earn listed: an
@@ -21,6 +22,7 @@ import pytest
 schemathesis = pytest.importorskip("schemathesis")
 from hypothesis import HealthCheck, settings  # noqa: E402
 from test_serve_api import AUTH  # noqa: E402
+from test_serve_store import pg_url  # noqa: E402, F401  (fixture)
 from test_serve_units import TOKEN, tiny_run  # noqa: E402
 
 from recdistill.serve import ServeOptions, create_app  # noqa: E402
@@ -30,10 +32,11 @@ EXAMPLES = int(os.environ.get("RECDISTILL_SCHEMATHESIS_EXAMPLES", "25"))
 pytestmark = pytest.mark.slow
 
 
-@pytest.fixture(scope="module")
-def api_schema(tmp_path_factory: pytest.TempPathFactory) -> Any:
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def api_schema(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Any:
     run = tiny_run(tmp_path_factory, tmp_path_factory.mktemp("schema") / "run")
-    app = create_app(ServeOptions(run_dir=Path(run), warm=0), token=TOKEN)
+    store = request.getfixturevalue("pg_url") if request.param == "postgresql" else None
+    app = create_app(ServeOptions(run_dir=Path(run), warm=0, store=store), token=TOKEN)
     config = schemathesis.Config.from_dict(
         {
             "checks": {
