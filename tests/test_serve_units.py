@@ -296,3 +296,23 @@ def test_one_row_top_k_is_exact_with_ties_to_the_lower_index() -> None:
             ids, vals = top_k(batch, k)  # the batched path
             assert ids[0].tolist() == want.tolist(), (n, k)
             np.testing.assert_array_equal(vals[0], scores[order])
+
+
+def test_top_row_kernel_matches_the_definition() -> None:
+    """The compiled one-row top-k: ties to the lower index, -inf and NaN never returned,
+    the row's own dtype compared, ascending and descending rows (its heap's extremes)."""
+    rng = np.random.default_rng(2)
+    rows = [np.arange(500, dtype=np.float32), np.arange(500, dtype=np.float32)[::-1].copy(),
+            np.full(300, 2.0, np.float32), np.array([np.nan, 1.0, np.nan, 1.0], np.float32),
+            rng.integers(0, 4, 2000).astype(np.float64)]  # fmt: skip
+    for _ in range(30):
+        row = rng.integers(0, 50, int(rng.integers(1, 1500))).astype(np.float32)
+        row[rng.random(row.size) < 0.3] = -np.inf
+        rows.append(row)
+    for row in rows:
+        finite = np.flatnonzero(np.isfinite(row))
+        order = finite[np.lexsort((finite, -row[finite]))]  # the definition, by full sort
+        for k in (1, 10, 100, 3000):
+            ids, vals = top_row(row.copy(), k)
+            assert ids.tolist() == order[:k].tolist(), (row.size, k)
+            assert vals.dtype == np.float32 and np.array_equal(vals, row[order[:k]])

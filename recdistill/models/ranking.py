@@ -98,9 +98,10 @@ def top_row(scores: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
     k = min(k, scores.shape[0])
     if k <= 0:
         return np.zeros(0, np.int64), np.zeros(0, np.float32)
-    ids, vals = _top_k_row(scores, k)
-    keep = ids >= 0
-    return ids[keep], vals[keep]
+    from recdistill.models._rowtop_kernel import top_k_row  # numba: compiled on first use
+
+    ids, vals = top_k_row(scores, k)
+    return ids, vals.astype(np.float32, copy=False)
 
 
 def mask_scores(

@@ -105,6 +105,7 @@ class Service:
         self.warmed = 0
         self.warming = False
         self._reload_lock = asyncio.Lock()
+        top_row(np.zeros(2, np.float32), 1)  # compile (or load) the kernel before any request
         self.writer = GroupCommit(store, lambda: self.runtime)
         self.follower = Follower(store, lambda: self.runtime) if sync else None
 
