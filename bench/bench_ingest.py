@@ -42,7 +42,7 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_serve import RECDISTILL, free_port, stop, wait_ready
+from bench_serve import RECDISTILL, RESULT_LUA, free_port, stop, wait_ready
 
 TOKEN = "bench-token-0123456789"
 # With 2+ cores the server runs on core 0 and the load (wrk, the paced client) on the
@@ -90,14 +90,7 @@ done = function(summary, latency, requests)
     end
   end
   f:close()
-  local e = summary.errors
-  io.write(string.format(
-    'RESULT {"requests": %%d, "duration_us": %%d, "p50_us": %%d, "p99_us": %%d, ' ..
-    '"max_us": %%d, "errors": %%d}\\n',
-    summary.requests, summary.duration, latency:percentile(50), latency:percentile(99),
-    latency.max, e.connect + e.read + e.write + e.status + e.timeout))
-end
-"""
+""" + RESULT_LUA
 
 
 def post_script(tmp: Path, users: list[str], items: list[str], name: str) -> tuple[Path, Path]:

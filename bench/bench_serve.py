@@ -55,6 +55,17 @@ def target(name: str, connections: int) -> tuple[float, float]:
         return UNCACHED_RATIO, 5.0 if connections <= 16 else 20.0
     return TARGET_RATIO, TARGET_P99_MS
 
+
+# The line wrk prints at the end of a run, parsed by wrk() (also bench_ingest.py).
+RESULT_LUA = """  local e = summary.errors
+  io.write(string.format(
+    'RESULT {"requests": %%d, "duration_us": %%d, "p50_us": %%d, "p99_us": %%d, ' ..
+    '"max_us": %%d, "errors": %%d}\\n',
+    summary.requests, summary.duration, latency:percentile(50), latency:percentile(99),
+    latency.max, e.connect + e.read + e.write + e.status + e.timeout))
+end
+"""
+
 LUA = """
 local paths = {%(paths)s}
 local i = 0
@@ -63,14 +74,7 @@ request = function()
   return wrk.format("GET", paths[i])
 end
 done = function(summary, latency, requests)
-  local e = summary.errors
-  io.write(string.format(
-    'RESULT {"requests": %%d, "duration_us": %%d, "p50_us": %%d, "p99_us": %%d, ' ..
-    '"max_us": %%d, "errors": %%d}\\n',
-    summary.requests, summary.duration, latency:percentile(50), latency:percentile(99),
-    latency.max, e.connect + e.read + e.write + e.status + e.timeout))
-end
-"""
+""" + RESULT_LUA
 
 
 def static_app() -> Any:

@@ -20,6 +20,7 @@ import threading
 from collections.abc import Callable
 from concurrent.futures import Future
 from dataclasses import dataclass
+from typing import TypeVar
 
 import numpy as np
 
@@ -41,6 +42,30 @@ def stack(hists: list[np.ndarray], users: list[int]) -> Histories:
 
 class BatcherClosed(RuntimeError):
     """The batcher was closed (its model swapped out); the caller scores the request itself."""
+
+
+T = TypeVar("T")
+
+
+def next_batch(q: queue.SimpleQueue[T | None], limit: int) -> tuple[list[T], bool]:
+    """Wait for one item, then take what else is queued, up to ``limit`` items.
+
+    ``stop`` is True when the ``None`` sentinel was met: the items taken before it
+    are still to be handled, then the consumer ends.
+    """
+    first = q.get()
+    if first is None:
+        return [], True
+    items = [first]
+    while len(items) < limit:
+        try:
+            nxt = q.get_nowait()
+        except queue.Empty:
+            break
+        if nxt is None:
+            return items, True
+        items.append(nxt)
+    return items, False
 
 
 @dataclass
@@ -92,21 +117,9 @@ class Batcher:
 
     def _run(self) -> None:
         while True:
-            first = self._queue.get()
-            if first is None:
-                return
-            jobs = [first]
-            stop = False
-            while len(jobs) < self.max_batch:
-                try:
-                    nxt = self._queue.get_nowait()
-                except queue.Empty:
-                    break
-                if nxt is None:
-                    stop = True
-                    break
-                jobs.append(nxt)
-            self._answer(jobs)
+            jobs, stop = next_batch(self._queue, self.max_batch)
+            if jobs:
+                self._answer(jobs)
             if stop:
                 return
 

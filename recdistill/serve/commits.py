@@ -28,6 +28,7 @@ from concurrent.futures import Future
 
 import sqlalchemy as sa
 
+from recdistill.serve.batcher import next_batch
 from recdistill.serve.state import Runtime
 from recdistill.serve.store import Appended, EventStore, NewEvent
 
@@ -71,21 +72,9 @@ class GroupCommit:
 
     def _run(self) -> None:
         while True:
-            item = self._queue.get()
-            if item is None:
-                return
-            batch = [item]
-            stop = False
-            while len(batch) < MAX_BATCH:
-                try:
-                    nxt = self._queue.get_nowait()
-                except queue.Empty:
-                    break
-                if nxt is None:
-                    stop = True
-                    break
-                batch.append(nxt)
-            self._commit(batch)
+            batch, stop = next_batch(self._queue, MAX_BATCH)
+            if batch:
+                self._commit(batch)
             if stop:
                 return
 
