@@ -134,9 +134,9 @@ class Follower:
                     rt = self._runtime()
                     rt.users.catch_up(self.store, rt.catalogue)
                     failing = False
-                except sa.exc.SQLAlchemyError as exc:
+                except Exception as exc:  # the store is down (or a bug): keep following
                     if not failing:
-                        log.warning("serve: cannot read the event store (%s); retrying", exc)
+                        log.warning("serve: cannot follow the event store (%s); retrying", exc)
                     failing = True
                 watch.wait(self.poll_s)
         finally:

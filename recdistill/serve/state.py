@@ -5,11 +5,12 @@ first: the run's train + valid + test parts (the full history known at
 serving time), then the store's events in commit order, then each event
 accepted while running. Users first seen through an event are added.
 
-Events are applied at most once, in ``seq`` order, only by
-:meth:`Users.catch_up`, which reads ``seq > last`` (the highest ``seq``
-applied). Several processes (workers, replicas) may write to one store; the
-store makes ``seq`` order commit order (:meth:`EventStore.append_many`), so
-that read misses nothing and never grows with holes in the sequence.
+Events are applied at most once, in ``seq`` order, from reads of ``seq >
+last`` (the highest ``seq`` applied): :meth:`Users.catch_up`, or the group
+commit's own transaction (:mod:`recdistill.serve.commits`). Several processes
+(workers, replicas) may write to one store; the store makes ``seq`` order
+commit order (:meth:`EventStore.commit`), so that read misses nothing and
+never grows with holes in the sequence.
 
 :class:`Runtime` bundles one immutable snapshot of the run folder (catalogue,
 models, popularity) with the mutable :class:`Users`; a hot swap builds a new

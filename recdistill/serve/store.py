@@ -250,10 +250,10 @@ class EventStore:
         durable when this returns. A known ``event_id`` (stored earlier, or earlier in
         the batch) answers with the event first stored under it and
         ``created=False`` (an idempotent retry); the same id for another user or
-        item is a conflict. On PostgreSQL the transaction
-        first takes an advisory lock, so ``seq`` values become visible in commit
-        order and a reader's ``seq > last`` misses nothing (see :meth:`since`);
-        SQLite serialises writers by itself.
+        item is a conflict. On PostgreSQL the transaction first takes an advisory
+        lock, so ``seq`` values become visible in commit order and a reader's
+        ``seq > last`` misses nothing (see :meth:`since`); SQLite serialises
+        writers by itself.
         """
         ids = [ev.event_id or uuid.uuid4().hex for ev in events]
         first: dict[str, int] = {}  # event_id -> its first position in the batch
@@ -322,7 +322,7 @@ class EventStore:
         """Events with ``seq > after``, in ``seq`` order.
 
         Reading from the highest ``seq`` applied misses nothing: writers commit in
-        ``seq`` order (see :meth:`append_many`), so no lower ``seq`` commits later.
+        ``seq`` order (see :meth:`commit`), so no lower ``seq`` commits later.
         """
         with self._reads.connect() as conn:
             return self._read_since(conn, after)
