@@ -36,11 +36,11 @@ DEFAULT = "20m"
 #: each stage's share of the budget left after loading the data
 SHARES: dict[str, float] = {
     "baselines": 0.10,
-    "teacher": 0.55,
+    "teacher": 0.60,
     "teacher_cache": 0.03,
-    "students": 0.24,
-    "report": 0.02,
-    "reserve": 0.06,
+    "students": 0.22,
+    "report": 0.01,
+    "reserve": 0.04,
 }
 
 _UNITS = {"s": 1.0, "m": 60.0, "h": 3600.0}
