@@ -257,11 +257,12 @@ def one_store(
         out["mixed_reads"] = run_wrk(base, read_script, 16, args.duration)
         writer.join()
         out["mixed_writes"] = box["w"]
-    acked = set(acked_file.read_text().split()) | set(out["mixed_writes"].pop("acked"))
+    ingested = set(acked_file.read_text().split())
+    acked = ingested | set(out["mixed_writes"].pop("acked"))
     have = stored_ids(store_url)
     out["acked"] = len(acked)
     out["missing"] = len(acked - have)
-    out["acked_ingest"] = len(set(acked_file.read_text().split()))
+    out["acked_ingest"] = len(ingested)
     return out
 
 

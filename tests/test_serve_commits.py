@@ -177,3 +177,7 @@ def test_reads_on_postgres_run_no_query(run_dir: Path, pg_url: str) -> None:  # 
             assert c.get(f"/v1/users/{user}/recommendations").status_code == 200
             assert c.get(f"/v1/users/{user}").status_code == 200
         assert set(seen) <= {"follower"}, seen
+        # The listener sees the store's statements: a write shows on the writer's thread.
+        r = c.post("/v1/events", json={"user_id": users[0], "item_id": items_of(run_dir)[0]},
+                   headers=AUTH)
+        assert r.status_code == 201 and "group-commit" in seen, seen

@@ -3,9 +3,10 @@
 One pass over the row with a ``k``-element heap whose root is the worst kept
 item (lowest score; of equal scores, the highest index), then the kept items
 sorted best first: ``O(n log k)``, one call instead of the ten small numpy
-operations of :func:`recdistill.models.ranking._top_k_row` (about 20 us of a
-40 us request on a 1,190-item catalogue). The same result: ties go to the
-lower index, ``-inf`` and NaN entries are never returned.
+operations of :func:`recdistill.models.ranking._top_k_row` (an uncached request
+on a 1,190-item catalogue went from 40.1 to 26.7 us in-process with it). The
+same result: ties go to the lower index, ``-inf`` and NaN entries are never
+returned.
 
 Compiled on first use and cached on disk like the two-tower kernel.
 """

@@ -78,7 +78,7 @@ class ServingApp:
         self.metrics = metrics
         self._latency = metrics.latency.labels(USER_RECS)
         self._queries: dict[bytes, RecQuery] = {}
-        self._children: dict[tuple[object, ...], Any] = {}
+        self._children: dict[tuple[int, tuple[str, ...]], Any] = {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and scope["method"] == "GET":
@@ -98,7 +98,7 @@ class ServingApp:
                 raise ServeError(422, f"user_id: at most {MAX_ID} characters")
             q = self._query(scope.get("query_string", b""))
             doc = await service.for_user_async(user_id, q)
-            self._counter("recs", q.model, doc["policy"]).inc()
+            self._child(self.metrics.recommendations, q.model, doc["policy"]).inc()
             headers.append((b"x-model-version", doc["model_version"].encode()))
         except ServeError as exc:
             status, doc = exc.status, exc.body()
@@ -110,7 +110,7 @@ class ServingApp:
         await send({"type": "http.response.start", "status": status, "headers": headers})
         await send({"type": "http.response.body", "body": body})
         self._latency.observe(time.perf_counter() - start)
-        self._counter("requests", status).inc()
+        self._child(self.metrics.requests, USER_RECS, "GET", str(status)).inc()
 
     def _query(self, query_string: bytes) -> RecQuery:
         """:func:`parse_query`, remembered for the query strings seen most (clients send
@@ -123,13 +123,10 @@ class ServingApp:
             self._queries[query_string] = q
         return q
 
-    def _counter(self, *key: object) -> Any:
-        """The Prometheus child for ``key`` (``labels()`` costs microseconds per call)."""
+    def _child(self, metric: Any, *labels: str) -> Any:
+        """``metric.labels(*labels)``, remembered (``labels()`` costs microseconds)."""
+        key = (id(metric), labels)
         child = self._children.get(key)
         if child is None:
-            if key[0] == "recs":
-                child = self.metrics.recommendations.labels(key[1], key[2])
-            else:
-                child = self.metrics.requests.labels(USER_RECS, "GET", str(key[1]))
-            self._children[key] = child
+            child = self._children[key] = metric.labels(*labels)
         return child
