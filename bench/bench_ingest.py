@@ -42,13 +42,9 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_serve import RECDISTILL, RESULT_LUA, free_port, stop, wait_ready
+from bench_serve import CORES, RECDISTILL, RESULT_LUA, SERVER_CPU, free_port, stop, wait_ready
 
 TOKEN = "bench-token-0123456789"
-# With 2+ cores the server runs on core 0 and the load (wrk, the paced client) on the
-# others, so a client's own CPU does not come out of the server's share.
-CORES = sorted(os.sched_getaffinity(0))
-SERVER_CPU = ["taskset", "-c", str(CORES[0])] if len(CORES) > 1 else []
 TARGET_EVENTS_S, TARGET_MIXED = 1000.0, 0.8
 
 POST_LUA = """

@@ -47,6 +47,10 @@ ROOT = Path(__file__).resolve().parents[1]
 RECDISTILL = ROOT / ".venv" / "bin" / "recdistill"
 TARGET_RATIO, TARGET_P99_MS = 0.4, 10.0  # issue 5
 UNCACHED_RATIO = 0.5  # issue 13: the uncached student
+# With 2+ cores each server runs on core 0 and the load (wrk) on the others, so the
+# client's own CPU does not come out of the server's share (also bench_ingest.py).
+CORES = sorted(os.sched_getaffinity(0))
+SERVER_CPU = ["taskset", "-c", str(CORES[0])] if len(CORES) > 1 else []
 
 
 def target(name: str, connections: int) -> tuple[float, float]:
@@ -191,12 +195,14 @@ def main() -> None:
     users = [str(u) for u in ds["users"][::step][: args.users]]
     quoted = [urllib.request.quote(u, safe="") for u in users]
     env = thread_env()
+    if SERVER_CPU:
+        os.sched_setaffinity(0, CORES[1:])  # wrk inherits it
     results: dict[str, dict[str, float]] = {}
     with tempfile.TemporaryDirectory(prefix="bench-serve-") as tmp_name:
         tmp = Path(tmp_name)
         port = free_port()
         static = subprocess.Popen(
-            [sys.executable, __file__, "_static", "--port", str(port)], env=env,
+            [*SERVER_CPU, sys.executable, __file__, "_static", "--port", str(port)], env=env,
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
         )
         try:
@@ -208,7 +214,7 @@ def main() -> None:
         for cache in ("50000", "0"):
             port = free_port()
             server = subprocess.Popen(
-                [str(RECDISTILL), "serve", str(args.run_dir), "--port", str(port),
+                [*SERVER_CPU, str(RECDISTILL), "serve", str(args.run_dir), "--port", str(port),
                  "--store", f"sqlite:///{tmp / f'events-{cache}.db'}", "--cache-size", cache,
                  *(["--model", args.model] if args.model else [])],
                 env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
@@ -231,8 +237,9 @@ def main() -> None:
 def report(results: dict[str, dict[str, float]], health: dict[str, Any],
            args: argparse.Namespace) -> None:
     base = results["static"]["rps"]
+    where = f"servers on core {CORES[0]}, wrk on the others" if SERVER_CPU else "one core"
     print(f"wrk -t{args.threads} -c{args.connections} -d{args.duration}s, loopback, "
-          f"{os.cpu_count()} cores")
+          f"{os.cpu_count()} cores ({where})")
     print(f"{'endpoint':<16} {'model':<18} {'req/s':>9} {'ratio':>6} {'p50 ms':>7} "
           f"{'p99 ms':>7} {'errors':>6}  target")
     ok_all = True
