@@ -154,13 +154,21 @@ def test_a_store_that_is_down_answers_503(run_dir: Path) -> None:  # noqa: F811
 
 
 def statement_threads(store: EventStore) -> list[str]:
-    """The name of the thread of each statement the store runs from now on."""
+    """The name of the thread of each statement the store runs from now on: through
+    SQLAlchemy (its cursor events) and through the commit's own driver connection."""
     seen: list[str] = []
     sa.event.listen(
         store.engine,
         "before_cursor_execute",
         lambda *a: seen.append(threading.current_thread().name),
     )
+    raw = store._raw.commit
+
+    def commit(*args: Any, **kwargs: Any) -> Any:
+        seen.append(threading.current_thread().name)
+        return raw(*args, **kwargs)
+
+    store._raw.commit = commit  # type: ignore[method-assign]
     return seen
 
 

@@ -30,12 +30,11 @@ from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 
 from recdistill.errors import UserError
 from recdistill.runfolder import RunFolder
+from recdistill.serve.rawcommit import RawCommitter
 
 log = logging.getLogger("recdistill.serve")
 
@@ -189,12 +188,7 @@ class EventStore:
         # Reads are single statements: no BEGIN / ROLLBACK round trips around them.
         self._reads = self.engine.execution_options(isolation_level="AUTOCOMMIT")
         self.writer_id = uuid.uuid4().hex[:16]  # names this process's NOTIFYs
-        insert = pg_insert if self.backend == "postgresql" else sqlite_insert
-        self._insert = (
-            insert(Event)
-            .on_conflict_do_nothing(index_elements=["event_id"])
-            .returning(*_COLUMNS)
-        )
+        self._raw = RawCommitter(self.engine, _PG_COMMIT_LOCK, COMMIT_CHANNEL, self.writer_id)
 
     # -- schema --------------------------------------------------------------
     def migrate(self) -> str | None:
@@ -259,25 +253,14 @@ class EventStore:
         first: dict[str, int] = {}  # event_id -> its first position in the batch
         for n, eid in enumerate(ids):
             first.setdefault(eid, n)
-        now = datetime.now(UTC)
-        rows = [
-            {"event_id": eid, "user_id": events[n].user_id, "item_id": events[n].item_id,
-             "timestamp": int(events[n].timestamp), "received_at": now}
-            for eid, n in first.items()
-        ]  # fmt: skip
-        pg = self.backend == "postgresql"
-        with self.engine.begin() as conn:
-            if pg:
-                conn.execute(_PG_LOCK_NOTIFY, {"writer": self.writer_id})
-            # One statement, compiled once: SQLAlchemy sends the rows as one multi-row
-            # INSERT ... ON CONFLICT DO NOTHING RETURNING (its "insertmanyvalues").
-            stored = {r.event_id: _stored(r) for r in conn.execute(self._insert, rows)}
-            created = set(stored)
-            known = [eid for eid in first if eid not in created]
-            if known:  # retries of events committed before (here or by another process)
-                got = conn.execute(sa.select(*_COLUMNS).where(Event.event_id.in_(known)))
-                stored.update((r.event_id, _stored(r)) for r in got)
-            forward = [] if after is None else self._read_since(conn, after)
+        rows, created, ahead = self._raw.commit(
+            [(eid, events[n].user_id, events[n].item_id, int(events[n].timestamp))
+             for eid, n in first.items()],
+            datetime.now(UTC),
+            after,
+        )  # fmt: skip
+        stored = {eid: StoredEvent(*row[:4], int(row[4])) for eid, row in rows.items()}
+        forward = [StoredEvent(*row[:4], int(row[4])) for row in ahead]
         out: list[Appended] = []
         for n, (ev, eid) in enumerate(zip(events, ids, strict=True)):
             found = stored[eid]
@@ -342,6 +325,7 @@ class EventStore:
                 conn.execute(_PG_NOTIFY, {"writer": ""})
 
     def dispose(self) -> None:
+        self._raw.close()
         self.engine.dispose()
 
 
