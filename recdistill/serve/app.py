@@ -86,7 +86,7 @@ def create_app(options: ServeOptions, *, token: str | None = None) -> ServingApp
     app.mount("/static", StaticFiles(directory=page.STATIC), name="static")
     app.add_middleware(BodyLimit, max_bytes=options.max_body_bytes)
     app.add_middleware(MetricsMiddleware, metrics=metrics)
-    return ServingApp(app, service, metrics)
+    return ServingApp(app, service, metrics, token, options.max_body_bytes)
 
 
 def _lifespan(serving: AppState) -> Callable[[FastAPI], AbstractAsyncContextManager[None]]:

@@ -6,6 +6,21 @@ import orjson
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 
+def replay(body: bytes, receive: Receive, more: bool = False) -> Receive:
+    """A ``receive`` that gives ``body`` (already read; ``more``: the rest is still to
+    come) first, then what ``receive`` gives."""
+    replayed = False
+
+    async def again() -> Message:
+        nonlocal replayed
+        if not replayed:
+            replayed = True
+            return {"type": "http.request", "body": body, "more_body": more}
+        return await receive()
+
+    return again
+
+
 class BodyLimit:
     """Answer 413 to a request whose body is larger than ``max_bytes``.
 
@@ -46,16 +61,7 @@ class BodyLimit:
             chunks.append(body)
             if not message.get("more_body", False):
                 break
-        replayed = False
-
-        async def replay() -> Message:
-            nonlocal replayed
-            if not replayed:
-                replayed = True
-                return {"type": "http.request", "body": b"".join(chunks), "more_body": False}
-            return await receive()
-
-        await self.app(scope, replay, send)
+        await self.app(scope, replay(b"".join(chunks), receive), send)
 
     def _too_large(self) -> str:
         return f"request body larger than {self.max_bytes} bytes"

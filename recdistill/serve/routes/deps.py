@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hmac
 from dataclasses import dataclass
 from typing import Annotated, Any
 
@@ -11,6 +10,7 @@ from fastapi import Depends, Request
 from fastapi.responses import Response
 from starlette.exceptions import HTTPException
 
+from recdistill.serve.fastpath import bearer_ok
 from recdistill.serve.metrics import Metrics
 from recdistill.serve.options import TOKEN_ENV
 from recdistill.serve.service import ServeError, Service
@@ -60,12 +60,9 @@ async def require_token(request: Request) -> None:
             f"write endpoints are disabled: start the server with {TOKEN_ENV} set "
             "(see docs/serving.md)",
         )
-    given = request.headers.get("authorization", "")
-    scheme, _, value = given.partition(" ")
-    if scheme.lower() != "bearer" or not hmac.compare_digest(
-        value.strip().encode(), token.encode()
-    ):
+    if not bearer_ok(request.headers.get("authorization", ""), token):
         raise HTTPException(401, "missing or invalid bearer token", {"WWW-Authenticate": "Bearer"})
+
 
 
 AUTHED = [Depends(require_token)]

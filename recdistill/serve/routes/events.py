@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import time
-
 from fastapi import APIRouter
 from fastapi.responses import Response
 
+from recdistill.serve.fastpath import ingest
 from recdistill.serve.options import TOKEN_ENV
 from recdistill.serve.routes.deps import AUTHED, State, json_response
 from recdistill.serve.schemas import EventAck, EventIn, errors
-from recdistill.serve.service import ServeError
 
 router = APIRouter(tags=["events"])
 
@@ -33,22 +31,5 @@ router = APIRouter(tags=["events"])
     },
 )
 async def post_event(st: State, event: EventIn) -> Response:
-    service, metrics = st.service, st.metrics
-    try:
-        stored, created, new_user = await service.record(
-            event.user_id, event.item_id, unix(event.timestamp), event.event_id
-        )
-    except ServeError:
-        metrics.events.labels("rejected").inc()
-        raise
-    metrics.events.labels("created" if created else "duplicate").inc()
-    metrics.users.set(len(service.runtime.users))
-    return json_response(
-        {**stored.ack(duplicate=not created), "new_user": new_user},
-        201 if created else 200,
-    )
-
-
-def unix(ts: int | None) -> int:
-    """Unix seconds of an event's timestamp (validated by the schema; receipt time when absent)."""
-    return int(time.time()) if ts is None else ts
+    doc, status = await ingest(st.service, st.metrics, event)
+    return json_response(doc, status)
