@@ -50,7 +50,8 @@ def test_event_fast_path_and_the_route_give_the_same_answers(run_dir: Path) -> N
 
         # well-formed: the fast path answers; a retry gets the first ack from either path
         ev = {"user_id": user, "item_id": item, "event_id": "fast-1", "timestamp": 1_700_000_000}
-        status, doc, took = _post(fast, json.dumps(ev).encode(), ok) + (len(routed) == 0,)
+        status, doc = _post(fast, json.dumps(ev).encode(), ok)
+        took = not routed
         assert (status, took) == (201, True) and doc["event_id"] == "fast-1"
         assert set(doc) == {"event_id", "seq", "user_id", "item_id", "timestamp", "duplicate",
                             "new_user"} and doc["duplicate"] is False  # fmt: skip
@@ -98,12 +99,12 @@ def test_fast_path_events_are_counted_as_the_route_counts_them(run_dir: Path) ->
             body = {"user_id": user, "item_id": item, "event_id": f"m-{n % 2}"}
             assert c.post("/v1/events", json=body, headers=AUTH).status_code in (200, 201)
         text = c.get("/metrics").text
-    created = [ln for ln in text.splitlines()
-               if ln.startswith("recdistill_events_ingested_total") and 'outcome="created"' in ln]  # fmt: skip
-    duplicate = [ln for ln in text.splitlines()
-                 if ln.startswith("recdistill_events_ingested_total") and 'outcome="duplicate"' in ln]  # fmt: skip
-    assert created and float(created[0].split()[-1]) == 2.0, created
-    assert duplicate and float(duplicate[0].split()[-1]) == 1.0, duplicate
+    def count(outcome: str) -> float:
+        (line,) = [ln for ln in text.splitlines() if ln.startswith(
+            "recdistill_events_ingested_total") and f'outcome="{outcome}"' in ln]  # fmt: skip
+        return float(line.split()[-1])
+
+    assert (count("created"), count("duplicate")) == (2.0, 1.0)
     posts = [ln for ln in text.splitlines() if ln.startswith("recdistill_http_requests_total")
              and 'route="/v1/events"' in ln and 'method="POST"' in ln]  # fmt: skip
     assert sum(float(ln.split()[-1]) for ln in posts) == 3.0, posts
