@@ -83,9 +83,9 @@ async def ingest(service: Service, metrics: Metrics, event: EventIn) -> tuple[di
             event.user_id, event.item_id, unix(event.timestamp), event.event_id
         )
     except ServeError:
-        metrics.events.labels("rejected").inc()
+        metrics.event_outcomes["rejected"].inc()
         raise
-    metrics.events.labels("created" if created else "duplicate").inc()
+    metrics.event_outcomes["created" if created else "duplicate"].inc()
     metrics.users.set(len(service.runtime.users))
     return {**stored.ack(duplicate=not created), "new_user": new_user}, 201 if created else 200
 
@@ -135,6 +135,7 @@ class ServingApp:
         self.token = token
         self.max_body = max_body
         self._latency = metrics.latency.labels(USER_RECS)
+        self._events_latency = metrics.latency.labels(EVENTS)
         self._queries: dict[bytes, RecQuery] = {}
         self._children: dict[tuple[int, tuple[str, ...]], Any] = {}
 
@@ -182,7 +183,7 @@ class ServingApp:
         headers = [_JSON, (b"content-length", str(len(out)).encode())]
         await send({"type": "http.response.start", "status": status, "headers": headers})
         await send({"type": "http.response.body", "body": out})
-        self.metrics.latency.labels(EVENTS).observe(time.perf_counter() - start)
+        self._events_latency.observe(time.perf_counter() - start)
         self._child(self.metrics.requests, EVENTS, "POST", str(status)).inc()
 
     def _declared(self, scope: Scope) -> int | None:
