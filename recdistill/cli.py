@@ -178,6 +178,26 @@ def evaluate_cmd(
         typer.echo(f"{name}: {split} {parts}")
 
 
+@app.command("export")
+def export_cmd(
+    run_dir: Annotated[Path, typer.Argument(help="A run folder written by `recdistill run`.")],
+    out: Annotated[Path, typer.Option("--out", help="Folder to write the export into.")],
+    fmt: Annotated[str, typer.Option("--format", help="Export format: onnx.")] = "onnx",
+    model: Annotated[
+        str | None,
+        typer.Option("--model", help="Saved model to export (default: the served student)."),
+    ] = None,
+    k: Annotated[int, typer.Option("--k", help="List length of the top-k graph.")] = 10,
+) -> None:
+    """Export a student (two-tower or SASRec) as ONNX graphs plus items.json and a README."""
+    from recdistill.export.bundle import check_format, export_run
+
+    check_format(fmt)
+    done = export_run(run_dir, out, model, k)
+    for path in done.files:
+        typer.echo(f"wrote {path}")
+
+
 @app.command("serve")
 def serve_cmd(
     run_dir: Annotated[Path, typer.Argument(help="A run folder written by `recdistill run`.")],

@@ -221,6 +221,12 @@ class SeqNet(nn.Module):
         """Token vectors ``B x T x D`` -> hidden states ``B x T x D`` (position t sees <= t)."""
         raise NotImplementedError
 
+    def query(self, tokens: torch.Tensor, pos: torch.Tensor) -> torch.Tensor:
+        """The hidden state at position ``pos[b]`` of each row, ``B x D`` (what scoring
+        reads); a subclass may compute it without the other positions."""
+        h = self.encode(tokens)
+        return h[torch.arange(h.shape[0], device=h.device), pos]
+
     def forward(
         self, x: torch.Tensor, cand: torch.Tensor | None = None
     ) -> tuple[torch.Tensor, torch.Tensor]:

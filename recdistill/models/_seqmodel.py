@@ -198,6 +198,11 @@ class SequentialModel(Recommender):
             raise RuntimeError(f"{self.kind}: the model is not fitted")
         return self.net
 
+    def networks(self) -> list[SeqNet]:
+        """The networks :meth:`score` runs, as torch modules (every ensemble member;
+        quantized weights stay quantized): what an ONNX export traces."""
+        return self.members or [self.require_net()]
+
     def score(self, batch: Histories) -> np.ndarray:
         """``B x I`` float32 scores for each row's last ``max_len`` items.
 
@@ -287,8 +292,7 @@ def query_logits(
 ) -> torch.Tensor:
     """``B x I`` float32 CPU logits at positions ``pos`` of inputs ``x`` (``B x T``)."""
     device = table.device
-    h = net.encode(net.embed(x.to(device), table))
-    q = h[torch.arange(len(pos), device=device), pos.to(device)]
+    q = net.query(net.embed(x.to(device), table), pos.to(device))
     return (q @ table.T).float().cpu()
 
 

@@ -35,7 +35,13 @@ from pydantic import Field
 from scipy import special
 from torch import nn
 
-from recdistill.models._quant import Precision, quantize, target_precision, widen
+from recdistill.models._quant import (
+    Precision,
+    quantize,
+    quantize_net,
+    target_precision,
+    widen,
+)
 from recdistill.models._sasrec_net import INIT_STD, FastDropout, SeqNet
 from recdistill.models._seqmodel import SeqTrainConfig, SequentialModel
 from recdistill.models.base import Histories, ModelConfig, register
@@ -93,6 +99,21 @@ class PooledNet(SeqNet):
         out: torch.Tensor = self.out_norm(q)
         return out
 
+    def query(self, tokens: torch.Tensor, pos: torch.Tensor) -> torch.Tensor:
+        """:meth:`encode` at position ``pos[b]`` only: ``B x T`` pooling weights, not
+        ``T x T`` (scoring and the ONNX export read one position per row)."""
+        x = self.drop(tokens)
+        gap = pos[:, None] - torch.arange(x.shape[1], device=x.device)[None, :]
+        causal = gap >= 0
+        uniform = causal.to(x.dtype) / (pos[:, None] + 1).to(x.dtype)
+        rec = torch.where(causal, self.decay ** gap.clamp(min=0).to(x.dtype), 0.0)
+        rec = rec / rec.sum(dim=1, keepdim=True)
+        mean = torch.einsum("bs,bsd->bd", uniform, x)
+        recent = torch.einsum("bs,bsd->bd", rec, x)
+        last = x[torch.arange(x.shape[0], device=x.device), pos]
+        out: torch.Tensor = self.out_norm(recent + self.mlp(torch.cat([mean, recent, last], -1)))
+        return out
+
 
 @register
 class TwoTower(SequentialModel):
@@ -148,6 +169,25 @@ class TwoTower(SequentialModel):
     def n_params(self) -> int:
         """Stored weights (int8 and float16 ones included; scales are not parameters)."""
         return int(sum(a.size for k, a in self.state().items() if not k.endswith(".scale")))
+
+    def networks(self) -> list[SeqNet]:
+        """The serving weights as a :class:`PooledNet` (int8 and float16 ones in
+        quantized modules, as :func:`~recdistill.models._quant.quantize_net` makes)."""
+        if self.precision == "float32":
+            return super().networks()
+        w = self._np
+        net = quantize_net(self.build_net(self.n_items), self.precision)
+        names = {"items": "items.ids", "w1": "mlp.0.weight", "w2": "mlp.3.weight"}
+        state: dict[str, np.ndarray] = {
+            "bos": w["bos"], "mlp.0.bias": w["b1"], "mlp.3.bias": w["b2"],
+            "out_norm.weight": w["ln_w"], "out_norm.bias": w["ln_b"],
+        }  # fmt: skip
+        for name, module in names.items():
+            state[f"{module}.values"] = w[name]
+            state[f"{module}.scale"] = w.get(f"{name}.scale", np.zeros(0, np.float32))
+        net.load_state_dict({k: torch.from_numpy(np.asarray(v)) for k, v in state.items()})
+        assert isinstance(net, PooledNet)
+        return [net.eval()]
 
     def build_net(self, n_items: int, text: torch.Tensor | None = None) -> PooledNet:
         cfg = self.config
