@@ -15,6 +15,7 @@ from typing import Annotated
 import typer
 
 from recdistill.errors import UserError
+from recdistill.tracking import DEFAULT_URI, Tracker, open_tracker, safe_uri
 
 app = typer.Typer(
     add_completion=False,
@@ -26,6 +27,26 @@ data_app = typer.Typer(no_args_is_help=True, help="Load, inspect and download da
 app.add_typer(data_app, name="data")
 
 log = logging.getLogger("recdistill")
+
+#: `--mlflow` and `--mlflow-uri URI` of run, train, distill and demo (recdistill/tracking.py)
+MlflowFlag = Annotated[
+    bool,
+    typer.Option(
+        "--mlflow",
+        help="When the run ends, log it to MLflow (config, per-epoch curves, test metrics, "
+        f"ratios, report, models): to $MLFLOW_TRACKING_URI, else {DEFAULT_URI} (./mlflow.db "
+        "in the current directory, artifacts in ./mlruns/). Needs the mlflow extra.",
+    ),
+]
+MlflowUri = Annotated[
+    str | None,
+    typer.Option(
+        "--mlflow-uri",
+        metavar="URI",
+        help="Log to MLflow at this tracking URI instead (sqlite:///PATH.db, "
+        "http://HOST:5000, ...); implies --mlflow.",
+    ),
+]
 
 
 def setup_logging(verbose: bool = False) -> None:
@@ -59,20 +80,32 @@ def run(
             "(train to convergence).",
         ),
     ] = None,
+    mlflow: MlflowFlag = False,
+    mlflow_uri: MlflowUri = None,
 ) -> None:
     """Run the whole pipeline as configured and write OUT/metrics.json."""
     extra = [f"budget={budget}"] if budget is not None else []
-    _run_config(config, out, [*(set_ or []), *extra])
+    _run_config(config, out, [*(set_ or []), *extra], open_tracker(mlflow, mlflow_uri))
 
 
-def _run_config(config: Path, out: Path, overrides: list[str]) -> Path:
+def _run_config(
+    config: Path, out: Path, overrides: list[str], tracker: Tracker | None = None
+) -> Path:
     """Load ``config`` with ``overrides``, run the pipeline, print where results are."""
     from recdistill.config import load_config
     from recdistill.pipeline import run_pipeline
 
     result = run_pipeline(load_config(config, overrides), out)
     _print_results(result.out_dir)
+    _track(tracker, result.out_dir)
     return result.out_dir
+
+
+def _track(tracker: Tracker | None, run_dir: Path) -> None:
+    """Log the finished run folder to MLflow when `--mlflow` asked for it."""
+    if tracker is not None:
+        run_id = tracker.log_run(run_dir)
+        typer.echo(f"mlflow: run {run_id} at {safe_uri(tracker.uri)}")
 
 
 def _print_results(run_dir: Path) -> None:
@@ -93,9 +126,12 @@ def train_cmd(
     set_: Annotated[
         list[str] | None, typer.Option("--set", help="Override a config key: key.sub=value")
     ] = None,
+    mlflow: MlflowFlag = False,
+    mlflow_uri: MlflowUri = None,
 ) -> None:
     """Train the teacher and the baselines (no students); `recdistill distill OUT` adds them."""
-    result_dir = _run_config(config, out, [*(set_ or []), "distill=null"])
+    tracker = open_tracker(mlflow, mlflow_uri)
+    result_dir = _run_config(config, out, [*(set_ or []), "distill=null"], tracker)
     typer.echo(f"next: recdistill distill {result_dir}")
 
 
@@ -117,13 +153,17 @@ def distill_cmd(
         typer.Option("--set", help="Override a config key, e.g. distill.recipes.rd.alpha=0.7"),
     ] = None,
     seed: Annotated[int | None, typer.Option("--seed", help="Seed for the students.")] = None,
+    mlflow: MlflowFlag = False,
+    mlflow_uri: MlflowUri = None,
 ) -> None:
     """Train scratch and distilled students from the run's teacher; update its metrics.json."""
     from recdistill.pipeline import distill_run
 
+    tracker = open_tracker(mlflow, mlflow_uri)
     entries = distill_run(run_dir, set_ or [], seed=seed)
     if entries:
         typer.echo(f"students: {', '.join(entries)}; metrics: {run_dir / 'metrics.json'}")
+        _track(tracker, run_dir)
 
 
 @app.command("demo")
@@ -137,12 +177,16 @@ def demo(
         str | None,
         typer.Option("--budget", help="Time budget (default: 150s with --quick, else 7m)."),
     ] = None,
+    mlflow: MlflowFlag = False,
+    mlflow_uri: MlflowUri = None,
 ) -> None:
     """Generate the bundled e-commerce dataset and run the whole pipeline on it."""
     from recdistill.demo import run_demo
 
+    tracker = open_tracker(mlflow, mlflow_uri)
     result = run_demo(out, quick=quick, seed=seed, budget=budget)
     _print_results(result.out_dir)
+    _track(tracker, result.out_dir)
 
 
 @app.command("evaluate")
