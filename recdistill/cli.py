@@ -316,6 +316,43 @@ def serve_cmd(
     run_server(options, host=host, port=port)
 
 
+@app.command("doctor")
+def doctor_cmd(
+    store: Annotated[
+        str | None,
+        typer.Option(
+            "--store",
+            help="Also check this event store: postgresql+psycopg://user@host/db "
+            "(connects, 3 s timeout) or sqlite:///PATH.",
+        ),
+    ] = None,
+) -> None:
+    """Print what this machine offers: Python, torch, CPU, GPUs, threads, encoders, extras."""
+    from recdistill.doctor import collect, print_report
+
+    print_report(collect(store))
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        from importlib.metadata import version
+
+        typer.echo(version("recdistill"))
+        raise typer.Exit()
+
+
+@app.callback()
+def _options(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_print_version, is_eager=True, help="Print the version and exit."
+        ),
+    ] = False,
+) -> None:
+    """Options before the command (`recdistill --version`)."""
+
+
 @data_app.command("inspect")
 def data_inspect(
     config: Annotated[Path, typer.Argument(help="Run config YAML (its data: section is used).")],
