@@ -16,6 +16,9 @@ from typing import Any
 import pytest
 import yaml
 
+# demo.py binds `run_pipeline` when first imported: import it before a test patches
+# recdistill.pipeline.run_pipeline, or the stand-in would stay bound there for later tests.
+import recdistill.demo  # noqa: F401
 from recdistill.cli import main
 from recdistill.data.demo import write_demo
 from recdistill.pipeline import RunResult
