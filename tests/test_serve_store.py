@@ -195,6 +195,34 @@ def test_postgres_writers_commit_in_seq_order(pg_url: str) -> None:
     assert len(seen) == len(set(seen)) == len(written) and set(seen) == written
 
 
+@pytest.mark.postgres
+def test_postgres_commit_survives_a_lost_connection(pg_url: str) -> None:
+    """The commit's own connection is killed between two commits (as by a database
+    restart): the next commit connects anew and succeeds, nothing is lost or doubled."""
+    store = EventStore(pg_url)
+    store.migrate()
+    try:
+        first = store.commit([NewEvent("u1", "i1", 1, "lost-1")]).results[0]
+        assert not isinstance(first, EventConflict) and first[1]
+        conn = store._raw._local.fairy.driver_connection  # this thread's writer connection
+        pid = conn.info.backend_pid
+        admin = sa.create_engine(PG_SERVER)
+        alive = sa.text("SELECT count(*) FROM pg_stat_activity WHERE pid = :p")
+        with admin.connect() as c:
+            assert c.execute(sa.text("SELECT pg_terminate_backend(:p)"), {"p": pid}).scalar()
+            deadline = time.monotonic() + 10
+            while c.execute(alive, {"p": pid}).scalar() and time.monotonic() < deadline:
+                time.sleep(0.05)  # until the server has closed it
+            assert not c.execute(alive, {"p": pid}).scalar()
+        admin.dispose()
+        second = store.commit([NewEvent("u1", "i2", 2, "lost-2")]).results[0]
+        assert not isinstance(second, EventConflict) and second[1]
+        assert store._raw._local.fairy.driver_connection.info.backend_pid != pid
+        assert [e.event_id for c in store.scan() for e in c] == ["lost-1", "lost-2"]
+    finally:
+        store.dispose()
+
+
 def test_event_store_is_a_training_data_source(run_dir: Path, tmp_path: Path) -> None:  # noqa: F811
     """Close the loop: the events table reads back through `format: sql`."""
     users, items = users_of(run_dir), items_of(run_dir)

@@ -74,12 +74,27 @@ class RawCommitter:
         a retry), the ids this transaction inserted, and with ``after`` the rows
         with ``seq > after`` read in the same transaction, in ``seq`` order.
         """
+        stamp = self._stamp(now) if self._stamp is not None else now
+        params = [v for r in rows for v in (*r, stamp)]
+        try:
+            return self._transaction(rows, params, after)
+        except sa.exc.DBAPIError as exc:
+            if not exc.connection_invalidated:
+                raise
+        # The connection had died (the database restarted, an idle timeout): once more on
+        # a new one, as the pool's pre-ping would have. Safe: every row carries its
+        # event_id, so rows that a commit lost in flight did store are found, not stored
+        # twice (and are then acknowledged as retries).
+        return self._transaction(rows, params, after)
+
+    def _transaction(
+        self, rows: Sequence[tuple[str, str, str, int]], params: list[Any], after: int | None
+    ) -> tuple[dict[str, Row], set[str], list[Row]]:
         fairy = self._connection()
         conn = fairy.driver_connection
         assert conn is not None
-        stamp = self._stamp(now) if self._stamp is not None else now
-        params = [v for r in rows for v in (*r, stamp)]
         sql = insert_sql(len(rows), self.mark)
+        cur = None
         try:
             cur = conn.cursor()
             if self.pg:
@@ -102,13 +117,16 @@ class RawCommitter:
             conn.commit()
             cur.close()
         except Exception as exc:
-            self._failed(fairy, conn)
             dbapi = self.engine.dialect.loaded_dbapi
-            if isinstance(exc, dbapi.Error):
-                raise sa.exc.DBAPIError.instance(
-                    sql, None, exc, dbapi.Error, dialect=self.engine.dialect
-                ) from exc
-            raise
+            if not isinstance(exc, dbapi.Error):
+                self._failed(fairy, conn, lost=False)
+                raise
+            lost = self.engine.dialect.is_disconnect(exc, conn, cur)
+            self._failed(fairy, conn, lost=lost)
+            raise sa.exc.DBAPIError.instance(
+                sql, None, exc, dbapi.Error, dialect=self.engine.dialect,
+                connection_invalidated=lost,
+            ) from exc  # fmt: skip
         return stored, created, forward
 
     def _connection(self) -> Any:
@@ -119,15 +137,19 @@ class RawCommitter:
                 self._open.append(fairy)
         return fairy
 
-    def _failed(self, fairy: Any, conn: Any) -> None:
-        """Roll back; a connection that cannot is dropped (the next commit reconnects)."""
-        try:
-            conn.rollback()
-        except Exception:
-            self._local.fairy = None
-            with self._guard:
-                self._open.remove(fairy)
-            fairy.invalidate()
+    def _failed(self, fairy: Any, conn: Any, *, lost: bool) -> None:
+        """Roll back; a lost connection, or one that cannot roll back, is dropped (the
+        next commit connects anew)."""
+        if not lost:
+            try:
+                conn.rollback()
+                return
+            except Exception:
+                pass
+        self._local.fairy = None
+        with self._guard:
+            self._open.remove(fairy)
+        fairy.invalidate()
 
     def close(self) -> None:
         """Give every thread's connection back to the pool (the store is closing)."""
