@@ -2,9 +2,10 @@
 
 An SQLite file by default (``sqlite:///RUN_DIR/events.db``; WAL journal and
 ``synchronous=FULL`` so a committed event survives a crash or power loss), or
-PostgreSQL by URL (``postgresql+psycopg://user@host/db``). Every statement
-goes through the ORM / SQL expression language, so values are always bound
-parameters, never formatted into SQL.
+PostgreSQL by URL (``postgresql+psycopg://user@host/db``). Schema,
+migrations and reads go through SQLAlchemy; the group commit's few statements
+run on the driver's own connection (:mod:`recdistill.serve.rawcommit`). Values
+are always bound parameters, never formatted into SQL.
 
 The table is also a data source for the next training run (``format: sql``,
 ``query: events``, columns ``user_id``, ``item_id``, ``timestamp``)::
