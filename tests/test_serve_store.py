@@ -206,7 +206,8 @@ def test_postgres_commit_survives_a_lost_connection(pg_url: str) -> None:
         assert not isinstance(first, EventConflict) and first[1]
         conn = store._raw._local.fairy.driver_connection  # this thread's writer connection
         pid = conn.info.backend_pid
-        admin = sa.create_engine(PG_SERVER)
+        # autocommit: each poll its own transaction (a transaction sees one stats snapshot)
+        admin = sa.create_engine(PG_SERVER, isolation_level="AUTOCOMMIT")
         alive = sa.text("SELECT count(*) FROM pg_stat_activity WHERE pid = :p")
         with admin.connect() as c:
             assert c.execute(sa.text("SELECT pg_terminate_backend(:p)"), {"p": pid}).scalar()
