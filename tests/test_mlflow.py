@@ -272,6 +272,31 @@ def test_mlflow_uri_and_experiment_name_on_run_and_demo(
     assert client.get_experiment_by_name("tiny-shop") is None
 
 
+def test_a_plain_mlruns_file_store_when_mlflow_allows_it(
+    tracked: Tracked, cli: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The file store (a ``mlruns/`` folder, no database) gets the same run, given
+    MLflow 3's opt-in; the pipeline is replaced by the fixture's finished run folder."""
+    _unset_mlflow_env(monkeypatch)
+    monkeypatch.setenv("MLFLOW_ALLOW_FILE_STORE", "true")
+    finished = RunResult(tracked.run_dir, tracked.metrics)
+    monkeypatch.setattr("recdistill.pipeline.run_pipeline", lambda cfg, out: finished)
+    store = tmp_path / "mlruns"
+    code, stdout, stderr = cli("run", tracked.config, "--mlflow-uri", store)
+    assert code == 0, stderr
+    assert f"at {store}" in stdout
+    assert not list(tmp_path.glob("*.db"))  # a folder store, not SQLite
+    client = MlflowClient(tracking_uri=str(store))
+    experiment = client.get_experiment_by_name("tiny-shop")
+    assert experiment is not None
+    (run,) = client.search_runs([experiment.experiment_id])
+    assert run.data.metrics == tracked.run.data.metrics
+    assert run.data.params == tracked.run.data.params
+    listed = {a.path for a in client.list_artifacts(run.info.run_id)}
+    assert listed == {"report.html", "metrics.json", "models"}
+    assert (store / experiment.experiment_id / run.info.run_id / "meta.yaml").is_file()
+
+
 def test_missing_mlflow_is_one_line_before_the_run(
     cli: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
