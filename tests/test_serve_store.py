@@ -98,6 +98,7 @@ def test_bad_store_urls_are_one_line_user_errors(
 ) -> None:
     for url, msg in [
         ("nonsense", "not a database URL"),
+        ("postgresql+psycopg://u@h:notaport/db", "not a database URL"),
         ("mysql://x@y/z", "unsupported database"),
         ("sqlite:///:memory:", "not durable"),
         (f"sqlite:///{tmp_path}/no/such/dir/e.db", "does not exist"),

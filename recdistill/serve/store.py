@@ -159,7 +159,7 @@ class EventStore:
     def __init__(self, url: str) -> None:
         try:
             parsed = sa.engine.make_url(url)
-        except sa.exc.ArgumentError:
+        except (sa.exc.ArgumentError, ValueError):  # ValueError: a port that is not a number
             raise UserError(
                 f"--store: not a database URL: {url!r} (expected sqlite:///PATH or "
                 "postgresql+psycopg://user@host/db)"
