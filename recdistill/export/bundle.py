@@ -11,7 +11,6 @@ import json
 import logging
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
@@ -26,6 +25,7 @@ from recdistill.export.onnx import (
     verify,
     write_graphs,
 )
+from recdistill.models._seqmodel import SequentialModel
 from recdistill.runfolder import RunFolder
 
 log = logging.getLogger("recdistill.export")
@@ -76,7 +76,7 @@ def export_run(run_dir: Path, out: Path, model: str | None = None, k: int = 10) 
     return Exported(out, name, seq.kind, precision, files, verified)
 
 
-def _verify(run: RunFolder, model: Any, out: Path, k: int) -> Verified | None:
+def _verify(run: RunFolder, model: SequentialModel, out: Path, k: int) -> Verified | None:
     try:
         import onnxruntime  # noqa: F401
     except ImportError:

@@ -32,7 +32,7 @@ import orjson
 from pydantic import ValidationError
 from starlette.types import Receive, Scope, Send
 
-from recdistill.serve.limits import replay
+from recdistill.serve.limits import read_body, replay
 from recdistill.serve.metrics import Metrics
 from recdistill.serve.schemas import MAX_ID, EventIn, Options, UserRecsQuery, error_detail
 from recdistill.serve.service import Query as RecQuery
@@ -158,19 +158,13 @@ class ServingApp:
         if length is None:
             await self.api(scope, receive, send)
             return
-        chunks: list[bytes] = []
-        size, more = 0, True
-        while more and size <= length:
-            message = await receive()
-            if message["type"] == "http.disconnect":
-                return
-            chunks.append(message.get("body", b""))
-            size += len(chunks[-1])
-            more = message.get("more_body", False)
-        body = b"".join(chunks)
-        event = None if more or size != length else _event(body)
+        got = await read_body(receive, length)
+        if got is None:  # the client went away
+            return
+        body, ended = got
+        event = _event(body) if ended and len(body) == length else None
         if event is None:  # the route answers (and refuses) it
-            await self.api(scope, replay(body, receive, more), send)
+            await self.api(scope, replay(body, receive, not ended), send)
             return
         try:
             doc, status = await ingest(self.service, self.metrics, event)

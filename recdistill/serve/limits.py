@@ -6,6 +6,22 @@ import orjson
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 
+async def read_body(receive: Receive, limit: int) -> tuple[bytes, bool] | None:
+    """The request body, read until it ends or passes ``limit`` bytes: ``(body, ended)``
+    (``ended`` False: reading stopped early, the rest is still to come); None when the
+    client disconnected."""
+    chunks: list[bytes] = []
+    size, more = 0, True
+    while more and size <= limit:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            return None
+        chunks.append(message.get("body", b""))
+        size += len(chunks[-1])
+        more = message.get("more_body", False)
+    return b"".join(chunks), not more
+
+
 def replay(body: bytes, receive: Receive, more: bool = False) -> Receive:
     """A ``receive`` that gives ``body`` (already read; ``more``: the rest is still to
     come) first, then what ``receive`` gives."""
@@ -47,21 +63,14 @@ class BodyLimit:
                     await self._refuse(send, 413, self._too_large())
                     return
         # Read the body up front (bounded), then replay it to the app.
-        chunks: list[bytes] = []
-        size = 0
-        while True:
-            message = await receive()
-            if message["type"] == "http.disconnect":
-                return
-            body = message.get("body", b"")
-            size += len(body)
-            if size > self.max_bytes:
-                await self._refuse(send, 413, self._too_large())
-                return
-            chunks.append(body)
-            if not message.get("more_body", False):
-                break
-        await self.app(scope, replay(b"".join(chunks), receive), send)
+        got = await read_body(receive, self.max_bytes)
+        if got is None:  # the client went away
+            return
+        body, _ = got
+        if len(body) > self.max_bytes:
+            await self._refuse(send, 413, self._too_large())
+            return
+        await self.app(scope, replay(body, receive), send)
 
     def _too_large(self) -> str:
         return f"request body larger than {self.max_bytes} bytes"

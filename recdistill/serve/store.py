@@ -110,12 +110,8 @@ Appended = tuple[StoredEvent, bool] | EventConflict
 _COLUMNS = (Event.seq, Event.event_id, Event.user_id, Event.item_id, Event.timestamp)
 
 
-# A writing transaction's first statement: the commit-order lock, and the notification
-# (sent at commit, naming the writing process so its own follower can ignore it).
-_PG_LOCK_NOTIFY = sa.select(
-    sa.func.pg_advisory_xact_lock(_PG_COMMIT_LOCK),
-    sa.func.pg_notify(COMMIT_CHANNEL, sa.bindparam("writer")),
-)
+# A writing transaction's first statement (rawcommit.py) takes _PG_COMMIT_LOCK and
+# notifies COMMIT_CHANNEL naming the writing process; this one only wakes listeners.
 _PG_NOTIFY = sa.select(sa.func.pg_notify(COMMIT_CHANNEL, sa.bindparam("writer")))
 
 
