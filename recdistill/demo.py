@@ -48,7 +48,7 @@ def demo_teacher(quick: bool) -> SpecBase:
         "dropout": 0.3,
         "epochs": 100,
         "patience": 8,
-        "text": {"encoder": "minilm"},
+        "text": {"encoder": "auto"},
     }
     return model_spec("sasrec", name="teacher", params=params)
 

@@ -14,11 +14,13 @@ reached 0.180 on the test in ten minutes where 0.2 reached 0.168-0.171), below i
 batches of 128 at 0.001 with dropout 0.2 (on MovieLens-100K the faster rate
 overfits within 25 epochs: 0.087 on the test against 0.106; docs/BENCHMARKS.md).
 
-- item text: the packaged MiniLM encoder reads the catalogue's text when there
-  is any and encoding what the text cache lacks fits a quarter of the teacher's
-  share of the budget (at about 100 texts per second on 2 CPU cores,
-  ``TEXTS_PER_SECOND``); otherwise (noted in metrics.json), and for a log without
-  item text, the teacher trains on IDs alone;
+- item text: ``text.encoder: auto`` reads the catalogue's text when there is any
+  and encoding what the text cache lacks fits a quarter of the teacher's share
+  of the budget; ``auto`` picks the English MiniLM encoder when at least half of
+  the text's letters are Latin script, else the multilingual e5 (Chinese...),
+  at about 100 and 20 texts per second on 2 CPU cores (``TEXTS_PER_SECOND``);
+  otherwise (noted in metrics.json), and for a log without item text, the
+  teacher trains on IDs alone;
 - ``max_len``: the 95th percentile of the users' training history lengths,
   rounded up to a multiple of 10, between 20 and 200 (short histories waste no
   positions on padding);
@@ -53,7 +55,8 @@ from recdistill.stages.context import Stage
 
 TEACHER_D_MODEL = 64
 SAMPLED_ABOVE = 20_000
-TEXTS_PER_SECOND = 100.0
+#: item texts per second on 2 CPU cores, by encoder (docs/item-content.md)
+TEXTS_PER_SECOND = {"minilm": 100.0, "e5": 20.0}
 TEXT_SHARE = 0.25
 N_NEGATIVES = 1024
 SMALL_LOG = 300_000
@@ -80,24 +83,31 @@ def loss_params(n_items: int) -> dict[str, Any]:
 
 
 def text_encoder(stage: Stage, allowed: float | None) -> str:
-    """``minilm`` when the items have text that can be encoded in time, else ``none``."""
+    """``auto`` when the items have text that can be encoded in time, else ``none``.
+
+    ``auto`` resolves to ``minilm`` for mostly Latin-script text and ``e5``
+    otherwise (:func:`~recdistill.text.encoders.choose_encoder`); the time
+    check uses that encoder's rate (:data:`TEXTS_PER_SECOND`).
+    """
     texts = stage.ds.item_text
     if not any(t.strip() for t in texts):
         return "none"
     if allowed is None:
-        return "minilm"
+        return "auto"
     from recdistill.text.cache import missing
+    from recdistill.text.encoders import choose_encoder
 
-    todo = missing(texts, "minilm")
-    need = todo / TEXTS_PER_SECOND
+    name, _ = choose_encoder(texts)
+    todo = missing(texts, name)
+    need = todo / TEXTS_PER_SECOND[name]
     if need > TEXT_SHARE * allowed:
         stage.plan.note(
             "teacher", "item text skipped",
-            f"encoding {todo:,} item texts would take ~{need:.0f}s, more than a quarter of "
-            f"the teacher's {allowed:.0f}s; set teacher.params.text.encoder to keep it",
+            f"encoding {todo:,} item texts with {name} would take ~{need:.0f}s, more than a "
+            f"quarter of the teacher's {allowed:.0f}s; set teacher.params.text.encoder to keep it",
         )  # fmt: skip
         return "none"
-    return "minilm"
+    return "auto"
 
 
 def default_teacher(stage: Stage, allowed: float | None = None) -> SpecBase:

