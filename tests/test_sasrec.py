@@ -200,6 +200,91 @@ def test_text_fusion_gives_cold_items_their_text(
     np.testing.assert_allclose(loaded.score(Histories.from_lists(rows)), scores, atol=1e-5)
 
 
+def fake_image_table(
+    paths: list[str], encoder: str, progress: bool
+) -> tuple[np.ndarray, np.ndarray, dict[str, Any]]:
+    """Stand-in for recdistill.images: the cluster named in the file name ("c2_25.png"),
+    as :func:`fake_text_table` makes it; a path naming no cluster is unusable."""
+    ok = np.array([p.startswith("c") for p in paths])
+    out, _ = fake_text_table([f"c {p[1] if p.startswith('c') else 0}" for p in paths], "", False)
+    out[~ok] = 0.0
+    summary = {"name": encoder, "bytes": 7_000, "dim": 384, "images": int(ok.sum()),
+               "missing": 0, "unreadable": int((~ok).sum())}  # fmt: skip
+    return out, ok, summary
+
+
+def test_image_fusion_gives_cold_items_their_picture_and_falls_back_without_one(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setattr(sasrec_module, "image_table", fake_image_table)
+    monkeypatch.setattr(sasrec_module, "text_table", fake_text_table)
+    data, rows, clusters = clustered()
+    # Every item's image names its cluster, except item 0's (unreadable): it keeps text/ID.
+    images = [f"c{i // PER_CLUSTER}_{i}.png" for i in range(data.n_items)]
+    images[0] = "broken.png"
+    data = TrainData(data.interactions, [""] * data.n_items, item_image=images)
+    params = {**SMALL, "epochs": 30, "image": {"encoder": "efficientnet-lite0"}}
+    model = build_model("sasrec", params).fit(data, OPTS)
+    assert isinstance(model, SASRec)
+    cold = np.arange(N_CLUSTERS) * PER_CLUSTER + PER_CLUSTER - 1
+    scores = model.score(Histories.from_lists(rows))
+    match = (np.argmax(scores[:, cold], axis=1) == clusters).mean()
+    assert match >= 0.9, f"own-cluster cold item ranked first for {match:.0%} of users"
+
+    net = model.require_net()
+    assert net.items.fused is False  # frozen after fitting: the serving table only
+    assert set(model.state()) == set(build_model("sasrec", SMALL).fit(data, OPTS).state())
+    meta = model.meta()
+    assert meta["encoders"]["image"]["images"] == data.n_items - 1
+    assert meta["encoders"]["image"]["unreadable"] == 1
+    assert model.encoder_bytes() == 7_000
+    loaded = load_model(model.save(tmp_path / "m"))
+    assert isinstance(loaded, SASRec) and loaded.meta()["encoders"] == meta["encoders"]
+
+
+def test_item_without_usable_image_keeps_its_text_and_id_vector() -> None:
+    import torch
+
+    from recdistill.models._sasrec_net import ItemTable
+
+    torch.manual_seed(0)
+    text = torch.randn(5, 8)
+    image = (torch.randn(5, 6), torch.tensor([True, False, True, False, True]))
+    both = ItemTable(5, 4, text, "gate", image)
+    only_text = ItemTable(5, 4, text, "gate")
+    only_text.load_state_dict(
+        {k: v for k, v in both.state_dict().items() if not k.startswith("image_")}
+    )
+    with torch.no_grad():
+        a, b = both(), only_text()
+        rows = both(torch.tensor([1, 2]))
+    torch.testing.assert_close(a[[1, 3]], b[[1, 3]])  # no image: exactly the text/ID vector
+    assert not torch.allclose(a[[0, 2, 4]], b[[0, 2, 4]])  # an image changes the vector
+    torch.testing.assert_close(rows, a[[1, 2]])  # a row lookup agrees with the full table
+
+
+def test_auto_text_encoder_reads_chinese_with_e5_and_records_the_choice(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    asked: list[str] = []
+
+    def spy(texts: list[str], encoder: str, progress: bool) -> tuple[np.ndarray, int]:
+        asked.append(encoder)
+        return fake_text_table(texts, encoder, progress)
+
+    monkeypatch.setattr(sasrec_module, "text_table", spy)
+    data, _, _ = clustered()
+    zh = [f"类 {i // PER_CLUSTER} 商品 极光 智能手机 {i}" for i in range(data.n_items)]
+    params = {**SMALL, "epochs": 1, "text": {"encoder": "auto"}}
+    model = build_model("sasrec", params).fit(TrainData(data.interactions, zh), OPTS)
+    assert asked == ["e5"]
+    meta = model.meta()
+    assert meta["encoder"] == "e5" and meta["encoders"]["text"]["name"] == "e5"
+    assert meta["encoders"]["text"]["chosen"].startswith("auto: 0% of")
+    model = build_model("sasrec", params).fit(data, OPTS)  # "cluster 1 item 12": English
+    assert asked[-1] == "minilm" and model.encoder == "minilm"
+
+
 def test_text_without_item_text_is_a_clear_error(
     walk: tuple[TrainData, Histories, np.ndarray],
 ) -> None:

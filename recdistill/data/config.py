@@ -58,6 +58,11 @@ class ItemsSource(Strict):
         None, description="Display title column (default: first text column)."
     )
     category: str | None = Field(None, description="Category column (optional).")
+    image: str | None = Field(
+        None,
+        description="Column with each item's image file (optional): a path relative to the "
+        "catalogue file's folder (sql: to the working directory) or absolute; no URLs.",
+    )
     query: str | None = Field(None, description="sql only: a table name or a SELECT statement.")
     sep: str | None = Field(None, description="Override the field separator (csv/tsv).")
 

@@ -24,7 +24,17 @@ import pandas as pd
 from recdistill.data.clean import clean_interactions, index_interactions, note
 from recdistill.data.config import DataConfig
 from recdistill.data.sources import companion_items, default_name, read_interactions, read_items
-from recdistill.data.types import CATEGORY, ITEM, ITEM_ID, RATING, TEXT, TITLE, Dataset, RawItems
+from recdistill.data.types import (
+    CATEGORY,
+    IMAGE,
+    ITEM,
+    ITEM_ID,
+    RATING,
+    TEXT,
+    TITLE,
+    Dataset,
+    RawItems,
+)
 from recdistill.errors import ConfigError, DataError
 
 
@@ -91,10 +101,12 @@ def load_dataset(cfg: DataConfig) -> Dataset:
         title = found[TITLE].where(found[TITLE].notna(), ids.to_series(index=ids)).astype(str)
         category = found[CATEGORY].fillna("").astype(str).tolist()
         titles = title.tolist()
+        image = found[IMAGE].fillna("").astype(str).tolist() if IMAGE in found else []
     else:
         text = [""] * len(items)
         titles = items.to_list()
         category = [""] * len(items)
+        image = []
     return Dataset(
         name=cfg.name or default_name(inter_cfg),
         users=users,
@@ -103,6 +115,7 @@ def load_dataset(cfg: DataConfig) -> Dataset:
         item_text=text,
         item_title=titles,
         item_category=category,
+        item_image=image,
         log=notes,
     )
 

@@ -23,7 +23,7 @@ from scipy import sparse
 # Column names of the raw interaction frame produced by every source.
 USER, ITEM, TIME, RATING = "user", "item", "time", "rating"
 # Column names of the raw item frame produced by every source.
-ITEM_ID, TEXT, TITLE, CATEGORY = "item", "text", "title", "category"
+ITEM_ID, TEXT, TITLE, CATEGORY, IMAGE = "item", "text", "title", "category", "image"
 
 
 @dataclass
@@ -43,7 +43,9 @@ class RawItems:
     """An item catalogue as read from a source.
 
     ``frame`` has columns ``item`` (str), ``text`` (str, the text a language
-    model reads), ``title`` (str) and ``category`` (str, may be empty).
+    model reads), ``title`` (str) and ``category`` (str, may be empty), and
+    ``image`` (str, an absolute image file path or ``''``) when the catalogue
+    names an image column.
     """
 
     frame: pd.DataFrame
@@ -180,6 +182,8 @@ class Dataset:
         item_text: per item index, the text a language model reads ('' if none).
         item_title: per item index, a display title (the id if none).
         item_category: per item index, a category string ('' if none).
+        item_image: per item index, an image file path ('' if none); empty when
+            the catalogue has no image column.
         log: human-readable notes on what cleaning did (counts of dropped rows).
     """
 
@@ -190,6 +194,7 @@ class Dataset:
     item_text: list[str]
     item_title: list[str]
     item_category: list[str]
+    item_image: list[str] = field(default_factory=list)
     log: list[str] = field(default_factory=list)
 
     @property

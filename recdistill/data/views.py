@@ -99,11 +99,13 @@ class TrainData:
         interactions: the training interactions (sorted by user, time).
         item_text: per item, the text a language model or TF-IDF reads.
         item_category: per item, a category string ('' when unknown).
+        item_image: per item, an image file path ('' when none; empty list: no images).
     """
 
     interactions: Interactions
     item_text: list[str] = field(default_factory=list)
     item_category: list[str] = field(default_factory=list)
+    item_image: list[str] = field(default_factory=list)
 
     @property
     def n_users(self) -> int:

@@ -24,7 +24,8 @@ INIT_STD = 0.02
 
 
 class ItemTable(nn.Module):
-    """Item representations ``I x D``: learned ID embeddings, optionally fused with text.
+    """Item representations ``I x D``: learned ID embeddings, optionally fused with
+    text and with images.
 
     With a text table ``I x E`` (a language model's embedding of each item's
     text, fixed), an item's vector is
@@ -34,8 +35,12 @@ class ItemTable(nn.Module):
       a learned gate per item and dimension,
 
     so an item never seen in training still has its text part (cold start).
-    Without text it is a plain embedding table (also the frozen form that
-    serving loads).
+    With an image table ``I x F`` (an image model's embedding of each item's
+    picture, fixed) and its mask ``has_image [I]``, that vector ``e`` then
+    meets the image the same way through its own projection and gate,
+    ``g' * e + (1 - g') * W' v`` (``sum``: ``e + W' v``); an item without a
+    usable image keeps ``e``. Without text or images it is a plain embedding
+    table (also the frozen form that serving loads).
     """
 
     def __init__(
@@ -44,6 +49,7 @@ class ItemTable(nn.Module):
         d: int,
         text: torch.Tensor | None = None,
         fusion: Literal["gate", "sum"] = "gate",
+        image: tuple[torch.Tensor, torch.Tensor] | None = None,
     ) -> None:
         super().__init__()
         self.n_items, self.d, self.fusion = n_items, d, fusion
@@ -51,13 +57,38 @@ class ItemTable(nn.Module):
         nn.init.trunc_normal_(self.ids, std=INIT_STD, a=-2 * INIT_STD, b=2 * INIT_STD)
         self.proj: nn.Linear | None = None
         self.gate: nn.Linear | None = None
+        self.image_proj: nn.Linear | None = None
+        self.image_gate: nn.Linear | None = None
         if text is not None:
             self.register_buffer("text", text.float(), persistent=False)
-            self.proj = nn.Linear(text.shape[1], d)
-            if fusion == "gate":
-                self.gate = nn.Linear(2 * d, d)
-                nn.init.zeros_(self.gate.weight)
-                nn.init.zeros_(self.gate.bias)
+            self.proj, self.gate = self._side(text.shape[1], d, fusion)
+        if image is not None:
+            vectors, has_image = image
+            self.register_buffer("image", vectors.float(), persistent=False)
+            self.register_buffer("has_image", has_image.bool()[:, None], persistent=False)
+            self.image_proj, self.image_gate = self._side(vectors.shape[1], d, fusion)
+
+    @staticmethod
+    def _side(width: int, d: int, fusion: str) -> tuple[nn.Linear, nn.Linear | None]:
+        """A side input's projection ``width -> d`` and gate (zero-initialised: g = 0.5)."""
+        gate = None
+        if fusion == "gate":
+            gate = nn.Linear(2 * d, d)
+            nn.init.zeros_(gate.weight)
+            nn.init.zeros_(gate.bias)
+        return nn.Linear(width, d), gate
+
+    @property
+    def fused(self) -> bool:
+        """Whether text or images feed the table (else it is plain ID embeddings)."""
+        return self.proj is not None or self.image_proj is not None
+
+    @staticmethod
+    def _mix(e: torch.Tensor, t: torch.Tensor, gate: nn.Linear | None) -> torch.Tensor:
+        if gate is None:
+            return e + t
+        g = torch.sigmoid(gate(torch.cat([e, t], dim=-1)))
+        return g * e + (1.0 - g) * t
 
     def forward(self, ids: torch.Tensor | None = None) -> torch.Tensor:
         """Vectors of items ``ids`` (``[C]``), or of all items: ``C x D`` / ``I x D``."""
@@ -66,15 +97,16 @@ class ItemTable(nn.Module):
             e = table.full() if ids is None else table[ids]
         else:
             e = table if ids is None else table[ids]
-        if self.proj is None:
-            return e
-        texts: torch.Tensor = self.text  # type: ignore[assignment]  # a registered buffer
-        text = texts if ids is None else texts[ids]
-        t = self.proj(text)
-        if self.gate is None:
-            return e + t
-        g = torch.sigmoid(self.gate(torch.cat([e, t], dim=-1)))
-        return g * e + (1.0 - g) * t
+        if self.proj is not None:
+            texts: torch.Tensor = self.text  # type: ignore[assignment]  # a registered buffer
+            e = self._mix(e, self.proj(texts if ids is None else texts[ids]), self.gate)
+        if self.image_proj is not None:
+            images: torch.Tensor = self.image  # type: ignore[assignment]  # registered buffers
+            has: torch.Tensor = self.has_image  # type: ignore[assignment]
+            if ids is not None:
+                images, has = images[ids], has[ids]
+            e = torch.where(has, self._mix(e, self.image_proj(images), self.image_gate), e)
+        return e
 
 
 class FastDropout(nn.Module):
@@ -204,11 +236,12 @@ class SeqNet(nn.Module):
         max_len: int,
         text: torch.Tensor | None = None,
         fusion: Literal["gate", "sum"] = "gate",
+        image: tuple[torch.Tensor, torch.Tensor] | None = None,
     ) -> None:
         super().__init__()
         self.n_items, self.d, self.max_len = n_items, d, max_len
         self.pad, self.bos_id = n_items, n_items + 1
-        self.items = ItemTable(n_items, d, text, fusion)
+        self.items = ItemTable(n_items, d, text, fusion, image)
         self.bos = nn.Parameter(torch.zeros(d))
         nn.init.trunc_normal_(self.bos, std=INIT_STD, a=-2 * INIT_STD, b=2 * INIT_STD)
 
@@ -256,8 +289,9 @@ class SeqNet(nn.Module):
 
     @torch.no_grad()
     def freeze_items(self) -> None:
-        """Replace the (fused) item table by its values: the serving form, no text needed."""
-        if self.items.proj is None:
+        """Replace the (fused) item table by its values: the serving form, no text or
+        image model needed."""
+        if not self.items.fused:
             return
         table = self.items().detach().clone()
         frozen = ItemTable(self.n_items, self.d)
@@ -282,8 +316,9 @@ class SASRecNet(SeqNet):
         norm: Literal["pre", "post"] = "pre",
         text: torch.Tensor | None = None,
         fusion: Literal["gate", "sum"] = "gate",
+        image: tuple[torch.Tensor, torch.Tensor] | None = None,
     ) -> None:
-        super().__init__(n_items, d, max_len, text, fusion)
+        super().__init__(n_items, d, max_len, text, fusion, image)
         self.norm = norm
         self.pos = nn.Parameter(torch.zeros(max_len + 1, d))
         nn.init.trunc_normal_(self.pos, std=INIT_STD, a=-2 * INIT_STD, b=2 * INIT_STD)
@@ -296,7 +331,7 @@ class SASRecNet(SeqNet):
         )
         self.out_norm: nn.Module = nn.LayerNorm(d) if norm == "pre" else nn.Identity()
         for m in self.modules():
-            if isinstance(m, nn.Linear) and m is not self.items.gate:
+            if isinstance(m, nn.Linear) and m not in (self.items.gate, self.items.image_gate):
                 nn.init.trunc_normal_(m.weight, std=INIT_STD, a=-2 * INIT_STD, b=2 * INIT_STD)
                 if m.bias is not None:
                     nn.init.zeros_(m.bias)

@@ -142,8 +142,14 @@ class SequentialModel(Recommender):
 
     # -- what a model adds ---------------------------------------------------
     @abstractmethod
-    def build_net(self, n_items: int, text: torch.Tensor | None = None) -> SeqNet:
-        """A fresh network over ``n_items`` items (``text``: ``I x E`` item text, if used)."""
+    def build_net(
+        self,
+        n_items: int,
+        text: torch.Tensor | None = None,
+        image: tuple[torch.Tensor, torch.Tensor] | None = None,
+    ) -> SeqNet:
+        """A fresh network over ``n_items`` items (``text``: ``I x E`` item text, if used;
+        ``image``: ``(I x F vectors, [I] bool has-image)``, if used)."""
 
     def n_members(self) -> int:
         """Networks trained with seeds ``seed, seed + 1, ...`` (an ensemble when > 1)."""
@@ -151,6 +157,12 @@ class SequentialModel(Recommender):
 
     def load_text(self, data: TrainData, options: FitOptions) -> np.ndarray | None:
         """Item text embeddings ``I x E`` for the network (None: the model uses no text)."""
+        return None
+
+    def load_image(
+        self, data: TrainData, options: FitOptions
+    ) -> tuple[np.ndarray, np.ndarray] | None:
+        """Item image embeddings ``(I x F, [I] bool usable)`` (None: the model uses none)."""
         return None
 
     # -- the contract --------------------------------------------------------
@@ -168,6 +180,7 @@ class SequentialModel(Recommender):
         windows = make_windows(data.interactions.item, data.indptr, cfg.max_len, cfg.extra_windows)
         counts = data.interactions.item_counts()
         text: np.ndarray | None = None
+        image: tuple[np.ndarray, np.ndarray] | None = None
         self.members, self.reports = [], []
         n = self.n_members()
         for k in range(n):
@@ -181,10 +194,16 @@ class SequentialModel(Recommender):
             with TrainSession(opts, name=name) as session:
                 if k == 0:
                     text = self.load_text(data, options)
+                    image = self.load_image(data, options)
                 seed_torch(opts.seed)
                 text_t = torch.from_numpy(text) if text is not None else None
-                self.net = self.build_net(self.n_items, text_t).to(session.device)
-                trainer: EpochTrainer = SeqTrainer(self, windows, counts, session.device, text)
+                image_t = None
+                if image is not None:
+                    image_t = (torch.from_numpy(image[0]), torch.from_numpy(image[1]))
+                self.net = self.build_net(self.n_items, text_t, image_t).to(session.device)
+                trainer: EpochTrainer = SeqTrainer(
+                    self, windows, counts, session.device, text, image
+                )
                 if options.distill is not None:
                     trainer = options.distill(trainer, data)
                 validate = options.bound_validation(TrainingView(self, self.net))
@@ -311,6 +330,7 @@ class SeqTrainer(EpochTrainer):
         item_counts: np.ndarray,
         device: torch.device,
         text: np.ndarray | None = None,
+        image: tuple[np.ndarray, np.ndarray] | None = None,
     ) -> None:
         cfg = model.config
         self.config, self.windows, self.device = cfg, windows, device
@@ -344,6 +364,7 @@ class SeqTrainer(EpochTrainer):
             windows.start,
             windows.length,
             text if text is not None else np.zeros(0, dtype=np.float32),
+            *(image if image is not None else ()),
             extra=json.dumps(
                 {"kind": model.kind, "config": cfg.model_dump(mode="json"), "items": self.n_items},
                 sort_keys=True,

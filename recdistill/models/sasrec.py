@@ -11,7 +11,11 @@ the full softmax consistent.
 With ``text.encoder`` set, each item's vector is its learned ID embedding
 fused with a projection of a language model's embedding of the item's text
 (:class:`~recdistill.models._sasrec_net.ItemTable`), so items never seen in
-training still get a text-based vector. Scores come from the same (tied)
+training still get a text-based vector; ``auto`` picks the encoder from the
+text's script (:func:`~recdistill.text.encoders.choose_encoder`). With
+``image.encoder`` set, an image model's embedding of each item's picture
+(``data.items.image``) meets that vector through its own projection and gate;
+items without a usable image keep the text/ID vector. Scores come from the same (tied)
 item table: ``score(h) = q(h) . item``.
 
 The same class is the teacher (wide, default ``d_model`` 256) and a student
@@ -22,8 +26,9 @@ Serving state (``state()``): the transformer weights, positions, the BOS
 vector (the empty-history query) and the **fused** item table ``I x D``. The
 text projection and gate are applied once at the end of training and their
 output is what the table stores, so serving needs no language model;
-``encoder_bytes`` (the language model's own weights, needed only to embed new
-items) is reported apart in :meth:`SASRec.meta`.
+``encoder_bytes`` (the language and image models' own weights, needed only to
+embed new items) is reported apart in :meth:`SASRec.meta` (``encoders``: each
+one's name, bytes and width, and what ``auto`` chose).
 
 Post-training quantization (:meth:`SASRec.quantized`, for a student):
 ``int8`` keeps the item table, the position table and every linear layer's
@@ -56,11 +61,22 @@ log = logging.getLogger("recdistill.sasrec")
 class TextConfig(ModelConfig):
     """Language-model item text: which encoder, and how it meets the ID embedding."""
 
-    encoder: Literal["none", "minilm", "e5"] = Field(
-        "none", description="none | minilm (all-MiniLM-L6-v2) | e5 (multilingual-e5-small)."
+    encoder: Literal["none", "auto", "minilm", "e5"] = Field(
+        "none",
+        description="none | auto (minilm for mostly Latin-script text, else e5) | minilm "
+        "(all-MiniLM-L6-v2, English) | e5 (multilingual-e5-small).",
     )
     fusion: Literal["gate", "sum"] = Field(
         "gate", description="gate: learned sigmoid gate per item and dimension; sum: id + text."
+    )
+
+
+class ImageConfig(ModelConfig):
+    """Product images read by a pretrained image model, fused into the item table."""
+
+    encoder: Literal["none", "efficientnet-lite0"] = Field(
+        "none",
+        description="none | efficientnet-lite0 (ImageNet EfficientNet-Lite0, 1280-d features).",
     )
 
 
@@ -87,12 +103,39 @@ class SASRecConfig(SeqTrainConfig):
         default_factory=TextConfig,
         description="Item text read by a language model, fused into the item table.",
     )
+    image: ImageConfig = Field(
+        default_factory=ImageConfig,
+        description="Item images (data.items.image) read by an image model, fused into the "
+        "item table beside the text.",
+    )
 
     @model_validator(mode="after")
     def _heads_divide(self) -> Self:
         if self.d_model % self.n_heads:
             raise ValueError(f"d_model {self.d_model} must be divisible by n_heads {self.n_heads}")
         return self
+
+
+def image_table(
+    paths: list[str], encoder: str, progress: bool
+) -> tuple[np.ndarray, np.ndarray, dict[str, Any]]:
+    """``(I x F float32 vectors, [I] bool usable, summary)`` from :mod:`recdistill.images`.
+
+    ``summary``: the encoder's weight bytes and how many items had a usable,
+    missing or unreadable image (an unusable one leaves the item to text/ID).
+    """
+    from recdistill.images import get_image_encoder, image_embeddings
+
+    got = image_embeddings([p or None for p in paths], encoder, None, progress=progress)
+    summary = {
+        "name": encoder,
+        "bytes": int(get_image_encoder(encoder).weight_bytes()),
+        "dim": int(got.vectors.shape[1]),
+        "images": int(got.ok.sum()),
+        "missing": int(got.missing),
+        "unreadable": len(got.failed),
+    }
+    return np.ascontiguousarray(got.vectors, dtype=np.float32), got.ok.astype(bool), summary
 
 
 def text_table(texts: list[str], encoder: str, progress: bool) -> tuple[np.ndarray, int]:
@@ -125,6 +168,8 @@ class SASRec(SequentialModel):
         super().__init__(config)
         self._encoder_bytes = 0
         self._text_dim = 0
+        self._text_encoder: str = self.config.text.encoder
+        self._encoders: dict[str, dict[str, Any]] = {}
         self.precision: Precision = "float32"
 
     def quantized(self, precision: str) -> SASRec:
@@ -134,6 +179,7 @@ class SASRec(SequentialModel):
         out = SASRec(self.config)
         out.n_users, out.n_items = self.n_users, self.n_items
         out._encoder_bytes, out._text_dim = self._encoder_bytes, self._text_dim
+        out._text_encoder, out._encoders = self._text_encoder, copy.deepcopy(self._encoders)
         out.precision = target
         for net in nets:
             net.freeze_items()  # the serving table, without text
@@ -152,7 +198,12 @@ class SASRec(SequentialModel):
         """Stored weights (int8 and float16 ones included; scales are not parameters)."""
         return int(sum(a.size for k, a in self.state().items() if not k.endswith(".scale")))
 
-    def build_net(self, n_items: int, text: torch.Tensor | None = None) -> SASRecNet:
+    def build_net(
+        self,
+        n_items: int,
+        text: torch.Tensor | None = None,
+        image: tuple[torch.Tensor, torch.Tensor] | None = None,
+    ) -> SASRecNet:
         cfg = self.config
         return SASRecNet(
             n_items,
@@ -166,13 +217,14 @@ class SASRec(SequentialModel):
             norm=cfg.norm,
             text=text,
             fusion=cfg.text.fusion,
+            image=image,
         )
 
     def n_members(self) -> int:
         return self.config.ensemble
 
     def load_text(self, data: TrainData, options: FitOptions) -> np.ndarray | None:
-        encoder = self.config.text.encoder
+        encoder: str = self.config.text.encoder
         if encoder == "none":
             return None
         texts = list(data.item_text)
@@ -182,6 +234,14 @@ class SASRec(SequentialModel):
                 "with text columns, or set text.encoder: none)"
             )
         texts += [""] * (self.n_items - len(texts))
+        choice = None
+        if encoder == "auto":
+            from recdistill.text.encoders import choose_encoder
+
+            encoder, why = choose_encoder(texts[: self.n_items])
+            choice = f"auto: {why}"
+            log.info("text.encoder auto -> %s (%s)", encoder, why)
+        self._text_encoder = encoder
         # Rank 0 fills the on-disk cache first; the other ranks then read it.
         if not dist.is_main():
             dist.barrier()
@@ -192,14 +252,42 @@ class SASRec(SequentialModel):
             raise ConfigError(
                 f"text.encoder '{encoder}': {table.shape[0]} rows for {self.n_items} items"
             )
-        self._encoder_bytes, self._text_dim = nbytes, int(table.shape[1])
+        self._text_dim = int(table.shape[1])
+        self._encoders["text"] = {"name": encoder, "bytes": nbytes, "dim": self._text_dim}
+        if choice:
+            self._encoders["text"]["chosen"] = choice
+        self._encoder_bytes = sum(e["bytes"] for e in self._encoders.values())
         return table
+
+    def load_image(
+        self, data: TrainData, options: FitOptions
+    ) -> tuple[np.ndarray, np.ndarray] | None:
+        encoder = self.config.image.encoder
+        if encoder == "none":
+            return None
+        paths = list(data.item_image)
+        if not any(paths):
+            raise ConfigError(
+                f"image.encoder '{encoder}': the data has no item images (set data.items.image "
+                "to the catalogue's image column, or image.encoder: none)"
+            )
+        paths += [""] * (self.n_items - len(paths))
+        # Rank 0 fills the on-disk cache first; the other ranks then read it.
+        if not dist.is_main():
+            dist.barrier()
+        vectors, ok, summary = image_table(paths[: self.n_items], encoder, options.progress)
+        if dist.is_main():
+            dist.barrier()
+        self._encoders["image"] = summary
+        self._encoder_bytes = sum(e["bytes"] for e in self._encoders.values())
+        return vectors, ok
 
     def meta(self) -> dict[str, Any]:
         return {
             **super().meta(),
-            "encoder": self.config.text.encoder,
+            "encoder": self._text_encoder,
             "encoder_bytes": self._encoder_bytes,
+            "encoders": self._encoders,
             "text_dim": self._text_dim,
             "precision": self.precision,
         }
@@ -207,15 +295,19 @@ class SASRec(SequentialModel):
     def load_meta(self, meta: dict[str, Any]) -> None:
         self._encoder_bytes = int(meta.get("encoder_bytes", 0))
         self._text_dim = int(meta.get("text_dim", 0))
+        self._text_encoder = str(meta.get("encoder", self.config.text.encoder))
+        self._encoders = dict(meta.get("encoders") or {})
         self.precision = meta.get("precision", "float32")
 
     @property
     def encoder(self) -> str:
-        """The language model used for item text (``none`` without text)."""
-        return self.config.text.encoder
+        """The language model used for item text (``none`` without text; what ``auto``
+        chose once fitted)."""
+        return self._text_encoder
 
     def encoder_bytes(self) -> int:
-        """Bytes of the language model's own weights (0 without text); not in serving_bytes."""
+        """Bytes of the text and image models' own weights (0 without them); not in
+        serving_bytes (``meta()["encoders"]`` has each apart)."""
         return self._encoder_bytes
 
 

@@ -189,7 +189,12 @@ class TwoTower(SequentialModel):
         assert isinstance(net, PooledNet)
         return [net.eval()]
 
-    def build_net(self, n_items: int, text: torch.Tensor | None = None) -> PooledNet:
+    def build_net(
+        self,
+        n_items: int,
+        text: torch.Tensor | None = None,
+        image: tuple[torch.Tensor, torch.Tensor] | None = None,
+    ) -> PooledNet:
         cfg = self.config
         return PooledNet(n_items, cfg.d_model, cfg.max_len, cfg.dropout, cfg.decay, cfg.hidden_mult)
 

@@ -46,11 +46,15 @@ class Stage:
 
     @property
     def train(self) -> TrainData:
-        return TrainData(self.split.train, self.ds.item_text, self.ds.item_category)
+        return TrainData(
+            self.split.train, self.ds.item_text, self.ds.item_category, self.ds.item_image
+        )
 
     @property
     def train_valid(self) -> TrainData:
-        return TrainData(self.split.train_valid, self.ds.item_text, self.ds.item_category)
+        return TrainData(
+            self.split.train_valid, self.ds.item_text, self.ds.item_category, self.ds.item_image
+        )
 
     @cached_property
     def eval_users(self) -> np.ndarray | None:

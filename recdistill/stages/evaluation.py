@@ -86,7 +86,8 @@ def fit_select_test(
 def test_and_save(stage: Stage, model: Recommender, name: str, role: str) -> dict[str, Any]:
     """Test once (full ranking), measure size and latency, save to ``OUT/models/NAME``.
 
-    Returns the ``metrics``, efficiency and ``encoder_bytes`` fields of an entry.
+    Returns the ``metrics``, efficiency, ``encoder_bytes`` and ``encoders`` fields of
+    an entry.
     """
     ev = stage.cfg.evaluation
     test = stage.test(model)
@@ -96,6 +97,8 @@ def test_and_save(stage: Stage, model: Recommender, name: str, role: str) -> dic
     extra = model.meta()
     if "encoder_bytes" in extra:
         out["encoder_bytes"] = extra["encoder_bytes"]
+    if extra.get("encoders"):
+        out["encoders"] = extra["encoders"]  # each text/image model apart, and auto's choice
     log.info("%s (%s): test %s %.4f", name, role, ev.select_metric, test.get(ev.select_metric, 0.0))
     return out
 

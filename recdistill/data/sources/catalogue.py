@@ -8,12 +8,18 @@ knows which columns are text). :func:`assemble_items` then applies the
 - ``text``: the chosen text columns, empty parts skipped, joined with ``" | "``;
 - ``title``: the ``title`` column, else the first text column, else the item id;
 - ``category``: the ``category`` column, else the format's default, else the
-  first of ``category, categories, genres, genre, class`` present, else ``''``.
+  first of ``category, categories, genres, genre, class`` present, else ``''``;
+- ``image`` (only when ``items.image`` names a column): each item's image file
+  as an absolute path, relative ones taken from the catalogue file's folder (a
+  folder source: that folder; ``sql``: the working directory); ``''`` for none.
+  Whether the file exists is checked when images are embedded (a missing or
+  unreadable one is counted there, never an error).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import pandas as pd
 
@@ -25,7 +31,7 @@ from recdistill.data.sources.common import (
     no_lines,
     text_values,
 )
-from recdistill.data.types import CATEGORY, ITEM_ID, TEXT, TITLE, RawItems
+from recdistill.data.types import CATEGORY, IMAGE, ITEM_ID, TEXT, TITLE, RawItems
 from recdistill.errors import DataError
 
 TEXT_SEP = " | "
@@ -93,4 +99,26 @@ def assemble_items(cat: Catalogue, spec: ItemsSource) -> RawItems:
         else pd.Series([""] * len(ids), dtype=str)
     )
     frame = pd.DataFrame({ITEM_ID: ids, TEXT: text, TITLE: title, CATEGORY: category})
+    if spec.image:
+        images = text_values(cat.frame[col(spec.image, "image")]).str.strip()
+        frame[IMAGE] = image_paths(images, spec).to_numpy()
     return RawItems(frame=frame.astype(str), source=cat.source)
+
+
+def image_paths(values: pd.Series, spec: ItemsSource) -> pd.Series:
+    """Image file names as absolute paths (see the module docstring); ``''`` stays ``''``.
+
+    A value with a URL scheme (``https://...``) is kept as given: images are read
+    from local files only, and the embedding step reports it as unreadable.
+    """
+    source = Path(spec.path)
+    folder = source if source.is_dir() else source.parent
+    base = (Path.cwd() if spec.format == "sql" else folder).resolve()
+
+    def absolute(v: str) -> str:
+        if not v or "://" in v:
+            return v
+        p = Path(v).expanduser()
+        return str(p if p.is_absolute() else base / p)
+
+    return values.map(absolute)
