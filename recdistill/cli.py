@@ -177,6 +177,10 @@ def demo(
         str | None,
         typer.Option("--budget", help="Time budget (default: 150s with --quick, else 7m)."),
     ] = None,
+    lang: Annotated[
+        str,
+        typer.Option("--lang", help="Catalogue language: en, or zh (Chinese titles, e5 text)."),
+    ] = "en",
     mlflow: MlflowFlag = False,
     mlflow_uri: MlflowUri = None,
 ) -> None:
@@ -184,7 +188,7 @@ def demo(
     from recdistill.demo import run_demo
 
     tracker = open_tracker(mlflow, mlflow_uri)
-    result = run_demo(out, quick=quick, seed=seed, budget=budget)
+    result = run_demo(out, quick=quick, seed=seed, budget=budget, lang=lang)
     _print_results(result.out_dir)
     _track(tracker, result.out_dir)
 
@@ -378,6 +382,9 @@ def data_generate(
         "data/generated"
     ),
     seed: Annotated[int, typer.Option("--seed", help="Seed of the generator.")] = 0,
+    lang: Annotated[
+        str, typer.Option("--lang", help="Catalogue language: en, or zh (Chinese titles).")
+    ] = "en",
 ) -> None:
     """Write the generated shop (interactions, items with text) at any size, plus a
     config.yaml that runs on it."""
@@ -388,7 +395,7 @@ def data_generate(
     with make_progress() as bars:
         task = bars.add_task("generating interactions", total=interactions, rate="")
         done = generate(
-            out, users, items, interactions, seed=seed,
+            out, users, items, interactions, seed=seed, lang=lang,
             progress=lambda n: bars.advance(task, n),
         )  # fmt: skip
     typer.echo(

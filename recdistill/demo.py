@@ -13,7 +13,8 @@ from pathlib import Path
 from typing import Any
 
 from recdistill.config import parse_config
-from recdistill.data.demo import DEMO_SIZES, write_demo
+from recdistill.data.demo import DEMO_SIZES, LANGUAGES, write_demo
+from recdistill.errors import UserError
 from recdistill.pipeline import RunResult, run_pipeline
 from recdistill.specs import SpecBase, model_spec
 from recdistill.stages.baselines import default_baselines
@@ -94,12 +95,23 @@ def demo_config(source: Path) -> dict[str, Any]:
 
 
 def run_demo(
-    out: Path, *, quick: bool = False, seed: int = 0, budget: str | None = None
+    out: Path,
+    *,
+    quick: bool = False,
+    seed: int = 0,
+    budget: str | None = None,
+    lang: str = "en",
 ) -> RunResult:
+    """Generate the demo shop into ``out/source`` (in ``lang``: ``en`` or ``zh``) and
+    run the pipeline on it into ``out``."""
+    if lang not in LANGUAGES:
+        raise UserError(f"--lang: unknown language {lang!r}; choose one of: {', '.join(LANGUAGES)}")
     sizes = DEMO_SIZES["quick" if quick else "full"]
     source = out / "source"
-    write_demo(source, seed=seed, **sizes)
+    write_demo(source, seed=seed, lang=lang, **sizes)
     tree = demo_config(source)
+    if lang != "en":
+        tree["data"]["name"] = f"demo-shop-{lang}"
     specs = quick_baselines() if quick else default_baselines()
     tree["baselines"] = [s.model_dump(mode="json") for s in specs]
     tree["teacher"] = demo_teacher(quick).model_dump(mode="json")

@@ -12,7 +12,9 @@ Public surface:
 - :func:`generate_demo` -> ``(RawInteractions, RawItems)`` in memory.
 - :func:`write_demo` -> ``interactions.csv`` and ``items.csv`` in a folder.
 - :func:`demo_config` (alias :data:`DEMO_CONFIG`) -> the ``data:`` config for them.
-- :data:`DEMO_SIZES` -> the ``full`` and ``quick`` sizes.
+- :data:`DEMO_SIZES` -> the ``full`` and ``quick`` sizes; :data:`LANGUAGES` -> the
+  catalogue languages (``en``, the default, and ``zh``: the same shop and the same
+  shoppers with Chinese titles, brands, attributes and category paths).
 - :func:`sample_demo` -> the same data with its ground truth (:class:`DemoData`),
   for tests and statistics; :func:`to_raw` turns it into the two frames.
 
@@ -34,6 +36,8 @@ import pandas as pd
 
 from recdistill.data.demo.behaviour import Events, simulate
 from recdistill.data.demo.catalogue import Catalogue, build_catalogue
+from recdistill.data.demo.vocabulary import LEAVES, Leaf
+from recdistill.data.demo.vocabulary_zh import LEAVES_ZH
 from recdistill.data.types import (
     CATEGORY,
     ITEM,
@@ -49,6 +53,7 @@ from recdistill.data.types import (
 __all__ = [
     "DEMO_CONFIG",
     "DEMO_SIZES",
+    "LANGUAGES",
     "DemoData",
     "demo_config",
     "generate_demo",
@@ -61,6 +66,8 @@ DEMO_SIZES: dict[str, dict[str, int]] = {
     "full": {"n_users": 6000, "n_items": 3200},
     "quick": {"n_users": 1500, "n_items": 1200},
 }
+#: catalogue languages: the vocabulary each one's titles are built from
+LANGUAGES: dict[str, tuple[Leaf, ...]] = {"en": LEAVES, "zh": LEAVES_ZH}
 INTERACTIONS_FILE, ITEMS_FILE = "interactions.csv", "items.csv"
 TEXT_SEP = " | "  # how the items source joins text columns; generate_demo matches it
 
@@ -75,12 +82,14 @@ class DemoData:
         events: int64 ``user``, ``item`` (catalogue index) and ``time`` arrays,
             sorted by ``(user, time)``.
         n_users: number of users (every one has at least 5 events).
+        lang: the catalogue's language (a key of :data:`LANGUAGES`).
     """
 
     seed: int
     catalogue: Catalogue
     events: Events
     n_users: int
+    lang: str = "en"
 
     @property
     def user_ids(self) -> list[str]:
@@ -94,7 +103,11 @@ class DemoData:
 
     @property
     def source(self) -> str:
-        return f"demo(seed={self.seed}, n_users={self.n_users}, n_items={self.catalogue.n_items})"
+        lang = "" if self.lang == "en" else f", lang={self.lang}"
+        return (
+            f"demo(seed={self.seed}, n_users={self.n_users}, n_items={self.catalogue.n_items}"
+            f"{lang})"
+        )
 
 
 def _ids(prefix: str, n: int) -> list[str]:
@@ -106,17 +119,22 @@ def sample_demo(
     seed: int = 0,
     n_users: int = DEMO_SIZES["full"]["n_users"],
     n_items: int = DEMO_SIZES["full"]["n_items"],
+    lang: str = "en",
 ) -> DemoData:
     """Generate the demo data with its ground truth (same data as :func:`generate_demo`).
 
     Deterministic: one ``numpy.random.Generator(PCG64(seed))`` drives everything.
+    ``lang`` only changes the words: every language gives the same items (by
+    index, leaf and popularity) and the same events for the same seed.
     Raises ``ValueError`` for ``n_items`` below 300 or above about 6,000 (what the
-    vocabulary can form), or ``n_users < 1``.
+    vocabulary can form), ``n_users < 1``, or an unknown ``lang``.
     """
+    if lang not in LANGUAGES:
+        raise ValueError(f"unknown demo language {lang!r}; choose one of: {', '.join(LANGUAGES)}")
     rng = np.random.Generator(np.random.PCG64(seed))
-    catalogue = build_catalogue(rng, n_items)
+    catalogue = build_catalogue(rng, n_items, LANGUAGES[lang])
     events = simulate(rng, catalogue, n_users)
-    return DemoData(seed=seed, catalogue=catalogue, events=events, n_users=n_users)
+    return DemoData(seed=seed, catalogue=catalogue, events=events, n_users=n_users, lang=lang)
 
 
 def _frames(data: DemoData) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -174,6 +192,7 @@ def generate_demo(
     seed: int = 0,
     n_users: int = DEMO_SIZES["full"]["n_users"],
     n_items: int = DEMO_SIZES["full"]["n_items"],
+    lang: str = "en",
 ) -> tuple[RawInteractions, RawItems]:
     """Generate the demo shop: ``(RawInteractions, RawItems)``, source ``"demo(seed=...)"``.
 
@@ -182,9 +201,10 @@ def generate_demo(
     each user's times are non-decreasing. The items frame has ``item``,
     ``title``, ``category`` ("Department > Leaf") and ``text`` (title, category
     and a one-sentence description joined with ``" | "``, as the csv source
-    joins them). Same seed and sizes give identical frames.
+    joins them). Same seed and sizes give identical frames. ``lang="zh"``: the
+    same shop in Chinese (see :func:`sample_demo`).
     """
-    return to_raw(sample_demo(seed, n_users, n_items))
+    return to_raw(sample_demo(seed, n_users, n_items, lang))
 
 
 def write_demo(
@@ -192,18 +212,19 @@ def write_demo(
     seed: int = 0,
     n_users: int = DEMO_SIZES["full"]["n_users"],
     n_items: int = DEMO_SIZES["full"]["n_items"],
+    lang: str = "en",
 ) -> tuple[Path, Path]:
     """Write ``interactions.csv`` (user_id,item_id,timestamp) and ``items.csv``
-    (item_id,title,category,description) into ``folder`` (created if needed).
+    (item_id,title,category,description; UTF-8) into ``folder`` (created if needed).
 
     Returns ``(interactions_path, items_path)``; :func:`demo_config` reads them back.
     """
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
-    inter, catalogue = _frames(sample_demo(seed, n_users, n_items))
+    inter, catalogue = _frames(sample_demo(seed, n_users, n_items, lang))
     inter_path, items_path = folder / INTERACTIONS_FILE, folder / ITEMS_FILE
-    inter.to_csv(inter_path, index=False)
-    catalogue.to_csv(items_path, index=False)
+    inter.to_csv(inter_path, index=False, encoding="utf-8")
+    catalogue.to_csv(items_path, index=False, encoding="utf-8")
     return inter_path, items_path
 
 

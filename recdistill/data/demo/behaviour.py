@@ -38,7 +38,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from recdistill.data.demo.catalogue import Catalogue
-from recdistill.data.demo.vocabulary import ACCESSORY, CONSUMABLE, DEPARTMENTS, DEVICE, REGULAR
+from recdistill.data.demo.vocabulary import ACCESSORY, CONSUMABLE, DEVICE, REGULAR, departments
 
 WINDOW_START = 1_672_531_200  # 2023-01-01 00:00:00 UTC
 WINDOW_DAYS = 730
@@ -146,7 +146,7 @@ def simulate(
     leaf_appeal = np.array(
         [leaf.appeal if shop.by_leaf[j] else 0.0 for j, leaf in enumerate(cat.leaves)]
     )
-    dept_appeal = np.bincount(shop.dept_of, weights=leaf_appeal, minlength=len(DEPARTMENTS))
+    dept_appeal = np.bincount(shop.dept_of, weights=leaf_appeal, minlength=len(shop.departments))
     alpha = np.maximum(DEPT_CONCENTRATION * dept_appeal / dept_appeal.mean(), 1e-3)
     theta_start = np.cumsum(rng.dirichlet(alpha, size=n_users), axis=1)
     theta_end = np.cumsum(rng.dirichlet(alpha, size=n_users), axis=1)
@@ -183,7 +183,8 @@ class Shop:
         self.ptype_of: list[int] = cat.ptype.tolist()
         self.interval_of: list[float] = (cat.interval * DAY).tolist()
         self.kind = [leaf.kind for leaf in leaves]
-        self.dept_of = [DEPARTMENTS.index(leaf.dept) for leaf in leaves]
+        self.departments = departments(leaves)  # index = department id
+        self.dept_of = [self.departments.index(leaf.dept) for leaf in leaves]
         self.parent = [names.index(leaf.parent) if leaf.parent else -1 for leaf in leaves]
         self.by_leaf = [
             _Picker(np.flatnonzero(cat.leaf == j), cat.weight[cat.leaf == j])
@@ -194,7 +195,7 @@ class Shop:
             for leaf in leaves
         ]
         self.dept_leaves = [
-            np.flatnonzero(np.asarray(self.dept_of) == d) for d in range(len(DEPARTMENTS))
+            np.flatnonzero(np.asarray(self.dept_of) == d) for d in range(len(self.departments))
         ]
         # Accessories per device model (all its accessory leaves together).
         self.acc_of: list[list[int]] = [[] for _ in cat.model_name]

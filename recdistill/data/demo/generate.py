@@ -28,7 +28,7 @@ import numpy as np
 import pandas as pd
 import yaml
 
-from recdistill.data.demo import INTERACTIONS_FILE, ITEMS_FILE, demo_config
+from recdistill.data.demo import INTERACTIONS_FILE, ITEMS_FILE, LANGUAGES, demo_config
 from recdistill.data.demo.behaviour import (
     ACTIVITY_MEDIAN,
     ACTIVITY_SIGMA,
@@ -40,7 +40,7 @@ from recdistill.data.demo.behaviour import (
     simulate,
 )
 from recdistill.data.demo.catalogue import MIN_ITEMS, Catalogue, build_catalogue
-from recdistill.data.demo.vocabulary import LEAVES, widen
+from recdistill.data.demo.vocabulary import widen
 from recdistill.errors import UserError
 
 CONFIG_FILE = "config.yaml"
@@ -95,11 +95,12 @@ def event_counts(rng: np.random.Generator, n_users: int, n_interactions: int) ->
     return counts
 
 
-def catalogue(seed: int, n_items: int) -> Catalogue:
-    """A catalogue of exactly ``n_items`` items (the vocabulary widened as needed)."""
+def catalogue(seed: int, n_items: int, lang: str = "en") -> Catalogue:
+    """A catalogue of exactly ``n_items`` items (the vocabulary of ``lang`` widened as
+    needed)."""
     rng = np.random.default_rng([seed, 0])
     factor = max(1, math.ceil(n_items / ITEMS_PER_WIDTH))
-    return build_catalogue(rng, n_items, widen(LEAVES, factor))
+    return build_catalogue(rng, n_items, widen(LANGUAGES[lang], factor))
 
 
 def _ids(prefix: str, n: int) -> np.ndarray:
@@ -114,16 +115,20 @@ def generate(
     n_interactions: int,
     *,
     seed: int = 0,
+    lang: str = "en",
     chunk_users: int = 20_000,
     progress: Callable[[int], None] | None = None,
 ) -> Generated:
     """Write the generated shop at this size into ``folder``; see the module docstring.
 
+    ``lang``: the catalogue's language (``en`` or ``zh``; the same shop either way).
     ``progress`` is called with the number of interactions written after each chunk.
     """
     check_sizes(n_users, n_items, n_interactions)
+    if lang not in LANGUAGES:
+        raise UserError(f"--lang: unknown language {lang!r}; choose one of: {', '.join(LANGUAGES)}")
     folder.mkdir(parents=True, exist_ok=True)
-    cat = catalogue(seed, n_items)
+    cat = catalogue(seed, n_items, lang)
     counts = event_counts(np.random.default_rng([seed, 1]), n_users, n_interactions)
     user_ids, item_ids = _ids("U", n_users), _ids("P", n_items)
     shop = Shop(cat)

@@ -14,7 +14,7 @@ import numpy as np
 from scipy import sparse
 
 from recdistill.data.demo.behaviour import DAY, Events
-from recdistill.data.demo.vocabulary import ACCESSORY, DEPARTMENTS, DEVICE
+from recdistill.data.demo.vocabulary import ACCESSORY, DEVICE, departments
 
 if TYPE_CHECKING:
     from recdistill.data.demo import DemoData
@@ -87,8 +87,8 @@ def repeats(data: DemoData) -> dict[str, float]:
     }
 
 
-def _dept_hist(depts: np.ndarray) -> np.ndarray:
-    return np.bincount(depts, minlength=len(DEPARTMENTS)) / max(1, len(depts))
+def _dept_hist(depts: np.ndarray, n_depts: int) -> np.ndarray:
+    return np.bincount(depts, minlength=n_depts) / max(1, len(depts))
 
 
 def drift(
@@ -105,17 +105,19 @@ def drift(
     slow drift of interests.
     """
     ev, cat = data.events, data.catalogue
-    dept_of_leaf = np.array([DEPARTMENTS.index(leaf.dept) for leaf in cat.leaves])
+    depts = departments(cat.leaves)
+    n = len(depts)
+    dept_of_leaf = np.array([depts.index(leaf.dept) for leaf in cat.leaves])
     dept = dept_of_leaf[cat.leaf[ev.item]]
     start, end = _bounds(ev, data.n_users)
     recent, first = [], []
     for s, e in zip(start.tolist(), end.tolist(), strict=True):
         if e - s < max(min_events, 3 * window + gap):
             continue
-        last = _dept_hist(dept[e - window: e])
+        last = _dept_hist(dept[e - window: e], n)
         r_end = e - window - gap
-        recent.append(np.minimum(last, _dept_hist(dept[r_end - window: r_end])).sum())
-        first.append(np.minimum(last, _dept_hist(dept[s: s + window])).sum())
+        recent.append(np.minimum(last, _dept_hist(dept[r_end - window: r_end], n)).sum())
+        first.append(np.minimum(last, _dept_hist(dept[s: s + window], n)).sum())
     return {
         "drift_users": float(len(recent)),
         "overlap_last_recent": float(np.mean(recent)) if recent else 0.0,
@@ -174,7 +176,7 @@ def summary(data: DemoData) -> dict[str, Any]:
         "users": data.n_users,
         "items": data.catalogue.n_items,
         "interactions": len(ev.user),
-        "departments": len(DEPARTMENTS),
+        "departments": len(departments(leaves)),
         "leaf_categories": len(leaves),
         "devices_and_accessories": int((data.catalogue.model >= 0).sum()),
         "events_per_user_min": int(per_user.min()),

@@ -687,7 +687,13 @@ LEAVES: tuple[Leaf, ...] = (
     ),
 )
 
-DEPARTMENTS: tuple[str, ...] = tuple(dict.fromkeys(leaf.dept for leaf in LEAVES))
+
+def departments(leaves: tuple[Leaf, ...]) -> tuple[str, ...]:
+    """The departments of ``leaves``, in the order they first appear (index = department id)."""
+    return tuple(dict.fromkeys(leaf.dept for leaf in leaves))
+
+
+DEPARTMENTS: tuple[str, ...] = departments(LEAVES)
 
 
 _SYLLABLES_A = (
@@ -696,17 +702,33 @@ _SYLLABLES_A = (
 )
 _SYLLABLES_B = ("a", "en", "ix", "o", "ora", "is", "ant", "ex", "io", "um", "ar", "eo")
 _SYLLABLES_C = ("", "a", "on", "ia", "us", "ix", "ent", "ara")
+# Chinese brand names of 2-3 characters ("澜屿", "砚舟坊"), as many as the Latin ones.
+_SYLLABLES_ZH = (
+    tuple("澜砚霁岚槿岫汀珂瑾璟溯沐栖翎昀曜渟沅棠筠芮熠朔黛琉堇"),
+    tuple("屿岑舟禾川野洲素谷溪弦庭"),
+    ("", "坊", "记", "社", "堂", "集", "舍", "家"),
+)
 
 
-def brand_names(n: int, avoid: set[str] | frozenset[str] = frozenset()) -> list[str]:
-    """``n`` invented brand names ("Corix", "Valora", ...), none of them in ``avoid``.
+def _is_chinese(text: str) -> bool:
+    return any("\u4e00" <= ch <= "\u9fff" for ch in text)
+
+
+def brand_names(
+    n: int, avoid: set[str] | frozenset[str] = frozenset(), chinese: bool = False
+) -> list[str]:
+    """``n`` invented brand names ("Corix", "Valora", ...; with ``chinese``, "澜屿",
+    "砚舟坊", ...), none of them in ``avoid``.
 
     The same ``n`` always gives the same names, in the same order.
     """
+    first, middle, last = (
+        _SYLLABLES_ZH if chinese else (_SYLLABLES_A, _SYLLABLES_B, _SYLLABLES_C)
+    )
     out: list[str] = []
-    for c in _SYLLABLES_C:
-        for b in _SYLLABLES_B:
-            for a in _SYLLABLES_A:
+    for c in last:
+        for b in middle:
+            for a in first:
                 name = a + b + c
                 if name not in avoid:
                     out.append(name)
@@ -721,13 +743,16 @@ def widen(leaves: tuple[Leaf, ...], factor: int) -> tuple[Leaf, ...]:
     Every leaf with a ``brand`` axis gets invented brands beside its own (each leaf
     its own run of the invented names), so titles (and device model names) stay
     unique and believable at tens of thousands of items. ``factor`` 1: the leaves
-    as they are.
+    as they are. Leaves with Chinese brands (:mod:`~recdistill.data.demo.vocabulary_zh`)
+    get invented Chinese brands, as many and in the same places as the English
+    leaves get Latin ones, so both widen into the same catalogue.
     """
     if factor <= 1:
         return leaves
     taken = {b for leaf in leaves for b in leaf.axes.get("brand", ())}
+    chinese = any(_is_chinese(b) for b in taken)
     pool = brand_names(len(_SYLLABLES_A) * len(_SYLLABLES_B) * len(_SYLLABLES_C) - len(taken),
-                       taken)
+                       taken, chinese)
     out = []
     for i, leaf in enumerate(leaves):
         brands = leaf.axes.get("brand")
