@@ -26,7 +26,9 @@ from recdistill.report.format import fmt_bytes, fmt_seconds, num, pct
 __all__ = ["render_report"]
 
 STYLE = """
-body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:2rem auto;
+body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,"Noto Sans CJK SC",
+"Noto Sans SC","Source Han Sans SC","PingFang SC","Hiragino Sans GB","Microsoft YaHei",
+"WenQuanYi Micro Hei",sans-serif;margin:2rem auto;
 max-width:1100px;color:#1c2833;padding:0 1rem}
 h1{margin-bottom:.2rem}h2{margin-top:2.2rem;border-bottom:1px solid #d5d8dc;padding-bottom:.3rem}
 .sub{color:#566573;margin-top:0}

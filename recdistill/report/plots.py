@@ -3,18 +3,26 @@
 Each function takes the parsed ``metrics.json`` (and training logs) and
 returns an SVG string, or ``None`` when the run has nothing to show for it
 (no students, no neural models).
+
+Text is drawn as paths with the default sans-serif font, falling back to the first
+installed font of :data:`CJK_FONTS` for glyphs it lacks (model names in Chinese,
+Japanese or Korean); without one such text shows boxes, and nothing is logged about
+the fonts that are absent.
 """
 
 from __future__ import annotations
 
+import functools
 import io
 import re
-from typing import Any
+from collections.abc import Callable
+from typing import Any, ParamSpec, TypeVar
 
 import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
+from matplotlib import font_manager
 from matplotlib.figure import Figure
 
 ROLE_STYLE = {
@@ -23,6 +31,44 @@ ROLE_STYLE = {
     "baseline": {"color": "#7f8c8d", "marker": "s", "s": 50},
 }
 GROUPS = ("head", "mid", "tail")
+CJK_FONTS = (
+    "Noto Sans CJK SC",  # Debian/Ubuntu fonts-noto-cjk (scripts/setup --dev installs it)
+    "Noto Sans SC",
+    "Source Han Sans SC",
+    "PingFang SC",
+    "Hiragino Sans GB",
+    "Microsoft YaHei",
+    "WenQuanYi Zen Hei",
+    "WenQuanYi Micro Hei",
+    "Noto Sans CJK JP",
+    "Noto Sans CJK TC",
+    "Noto Sans CJK KR",
+)
+"""Fallback fonts for CJK glyphs, in order of preference (the first installed is used)."""
+
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
+
+
+@functools.cache
+def font_family() -> list[str]:
+    """``font.family`` for the figures: sans-serif, then the first installed CJK font.
+
+    Only an installed font is named, as matplotlib logs a warning for each absent one.
+    """
+    installed = {f.name for f in font_manager.fontManager.ttflist}
+    return ["sans-serif", *[f for f in CJK_FONTS if f in installed][:1]]
+
+
+def _fonts(plot: Callable[_P, _R]) -> Callable[_P, _R]:
+    """Draw ``plot``'s figure with :func:`font_family` (fonts are resolved as it renders)."""
+
+    @functools.wraps(plot)
+    def draw(*args: _P.args, **kwargs: _P.kwargs) -> _R:
+        with plt.rc_context({"font.family": font_family()}):
+            return plot(*args, **kwargs)
+
+    return draw
 
 
 def to_svg(fig: Figure) -> str:
@@ -82,6 +128,7 @@ def _quality_against(metrics: dict[str, Any], k: int, field: str, xlabel: str, t
     return to_svg(fig)
 
 
+@_fonts
 def quality_vs_size(metrics: dict[str, Any], k: int) -> str:
     return _quality_against(
         metrics,
@@ -92,6 +139,7 @@ def quality_vs_size(metrics: dict[str, Any], k: int) -> str:
     )
 
 
+@_fonts
 def quality_vs_latency(metrics: dict[str, Any], k: int) -> str:
     return _quality_against(
         metrics,
@@ -102,6 +150,7 @@ def quality_vs_latency(metrics: dict[str, Any], k: int) -> str:
     )
 
 
+@_fonts
 def metrics_across_k(metrics: dict[str, Any]) -> str | None:
     ks = sorted(metrics.get("k", []))
     if len(ks) < 2:
@@ -124,6 +173,7 @@ def metrics_across_k(metrics: dict[str, Any]) -> str | None:
     return to_svg(fig)
 
 
+@_fonts
 def training_curves(logs: dict[str, dict[str, Any]], metric: str) -> str | None:
     """Validation metric and training loss per epoch, for every neural model with a log."""
     if not logs:
@@ -146,6 +196,7 @@ def training_curves(logs: dict[str, dict[str, Any]], metric: str) -> str | None:
     return to_svg(fig)
 
 
+@_fonts
 def recall_by_popularity(metrics: dict[str, Any], k: int) -> str | None:
     models = {
         n: m

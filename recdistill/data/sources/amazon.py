@@ -33,6 +33,7 @@ import pyarrow.json as pajson
 from recdistill.data.config import InteractionsSource, ItemsSource
 from recdistill.data.sources.catalogue import Catalogue
 from recdistill.data.sources.common import (
+    NOT_UTF8_HINT,
     Locate,
     find_column,
     raw_interactions,
@@ -101,7 +102,7 @@ def _record(line: bytes, n: int, source: Path) -> dict[str, Any]:
         text = line.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise DataError(
-            f"not UTF-8 text (undecodable byte at position {exc.start + 1})",
+            f"not UTF-8 text (undecodable byte at position {exc.start + 1}); {NOT_UTF8_HINT}",
             source=source,
             line=n,
         ) from None
@@ -134,7 +135,11 @@ def _line_locator(data: bytes) -> Locate:
 
 
 def _fast(data: bytes, fields: dict[str, pa.DataType]) -> pd.DataFrame | None:
-    """pyarrow's reader for the named fields only; None when the text needs the slow path."""
+    """pyarrow's reader for the named fields only; None when the text needs the slow path.
+
+    pyarrow's JSON reader does not check that strings are UTF-8 (a GBK file reads as
+    garbage that fails later), so the table is validated; the slow path names the line.
+    """
     try:
         table = pajson.read_json(
             pa.BufferReader(data),
@@ -143,6 +148,7 @@ def _fast(data: bytes, fields: dict[str, pa.DataType]) -> pd.DataFrame | None:
                 unexpected_field_behavior="ignore",
             ),
         )
+        table.validate(full=True)
     except (pa.ArrowInvalid, pa.ArrowTypeError):
         return None
     return table.to_pandas()

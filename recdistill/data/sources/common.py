@@ -16,6 +16,7 @@ then name the row instead.
 
 from __future__ import annotations
 
+import codecs
 import gzip
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -28,6 +29,9 @@ from recdistill.errors import DataError
 
 Locate = Callable[[int], int | None]
 """Row index (0-based, source order) -> 1-based file line, or None where rows have no line."""
+
+NOT_UTF8_HINT = "save the file as UTF-8 (a GBK file: iconv -f GBK -t UTF-8 IN > OUT)"
+"""How to fix a text file that is not UTF-8, appended to every such error."""
 
 _EPOCH = pd.Timestamp("1970-01-01", tz="UTC")
 _SECOND = pd.Timedelta(seconds=1)
@@ -58,7 +62,10 @@ def existing_file(path: Path, what: str) -> Path:
 
 
 def read_bytes(path: Path, what: str) -> bytes:
-    """The file's bytes (gunzipped for ``.gz``); empty and binary files are errors."""
+    """The file's bytes (gunzipped for ``.gz``), without a UTF-8 byte-order mark.
+
+    Empty and binary files are errors, and so is UTF-16 text (a UTF-16 BOM).
+    """
     existing_file(path, what)
     try:
         if path.suffix == ".gz":
@@ -68,6 +75,9 @@ def read_bytes(path: Path, what: str) -> bytes:
             data = path.read_bytes()
     except (OSError, EOFError) as exc:
         raise DataError(f"cannot read {what}: {exc}", source=path) from None
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        raise DataError(f"UTF-16 text; expected {what}: {NOT_UTF8_HINT}", source=path)
+    data = data.removeprefix(codecs.BOM_UTF8)  # as Windows editors save UTF-8
     if not data.strip():
         raise DataError(f"file is empty; expected {what}", source=path)
     head = data[:65536]

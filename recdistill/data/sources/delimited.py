@@ -19,7 +19,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.csv as pacsv
 
-from recdistill.data.sources.common import Locate
+from recdistill.data.sources.common import NOT_UTF8_HINT, Locate
 from recdistill.errors import DataError
 
 _UNIT_SEP = "\x1f"
@@ -53,7 +53,9 @@ def header_fields(data: bytes, *, sep: str, quoting: bool, source: Path) -> list
         text = first.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise DataError(
-            f"header is not UTF-8 text (byte {exc.start + 1})", source=source, line=1
+            f"header is not UTF-8 text (byte {exc.start + 1}); {NOT_UTF8_HINT}",
+            source=source,
+            line=1,
         ) from None
     fields = next(csv.reader([text], delimiter=sep, quoting=_quoting(quoting)), [])
     names = [f.strip() for f in fields]
@@ -114,9 +116,10 @@ def diagnose(
         try:
             raw.decode(encoding)
         except UnicodeDecodeError as exc:
+            hint = f": {NOT_UTF8_HINT}" if encoding.lower().replace("_", "-") == "utf-8" else ""
             return DataError(
                 f"not {encoding} text (undecodable byte at position {exc.start + 1}); "
-                f"expected {what}",
+                f"expected {what}{hint}",
                 source=source,
                 line=n,
             )

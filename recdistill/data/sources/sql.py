@@ -27,7 +27,8 @@ from recdistill.data.sources.common import find_column, raw_interactions
 from recdistill.data.types import RawInteractions
 from recdistill.errors import ConfigError, DataError
 
-_IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_$]*(\.[A-Za-z_][A-Za-z0-9_$]*)?$")
+# A table name: letters (any script: ``订单``), digits, ``_``, ``$``; optionally schema.table.
+_IDENT = re.compile(r"^[^\W\d][\w$]*(\.[^\W\d][\w$]*)?$")
 _SELECT = re.compile(r"^\s*(select|with)\b", re.IGNORECASE)
 
 
