@@ -290,24 +290,18 @@ def test_gbk_catalogue_is_an_error_naming_the_file(write: Write) -> None:
 
 # -- a run over a Chinese shop, served ----------------------------------------------------
 
-_BRANDS = ["极光", "星河", "青松", "墨竹", "云帆", "𠮷祥"]
-_NOUNS = ["硅胶手机壳", "蓝牙耳机", "保温杯", "帆布鞋", "绿茶礼盒", "机械键盘", "护眼台灯",
-          "双肩包"]
-_COLOURS = ["黑色", "白色", "红色", "天蓝色"]
-_DEPARTMENTS = ["手机数码 > 手机配件", "手机数码 > 耳机", "家居生活 > 灯具", "服饰鞋包 > 运动鞋",
-                "食品饮料 > 茶叶", "电脑办公 > 键盘", "食品饮料 > 快餐"]
-
-
 def chinese_shop(folder: Path, n_users: int = 150, n_items: int = 300) -> tuple[Path, Path]:
-    """The demo shop with every id, title and category rewritten in Chinese.
+    """The Chinese demo shop (``write_demo(lang="zh")``) with every id rewritten in Chinese.
 
     The three most popular items get :data:`ITEMS` (titles :data:`TITLES`, categories
     :data:`CATEGORIES`) and the three most active users :data:`USERS`, so that they
-    appear in the fallback lists and the sample users. Written as UTF-8 with a BOM.
+    appear in the fallback lists and the sample users; the other items keep the zh
+    demo's titles and category paths. Written as UTF-8 with a BOM.
     """
     from recdistill.data.demo import write_demo
 
-    inter, items = write_demo(folder / "demo", seed=3, n_users=n_users, n_items=n_items)
+    inter, items = write_demo(folder / "demo", seed=3, n_users=n_users, n_items=n_items,
+                              lang="zh")  # fmt: skip
     log = pd.read_csv(inter, dtype=str)
     cat = pd.read_csv(items, dtype=str, keep_default_na=False)
     by_pop = log["item_id"].value_counts().index.tolist()
@@ -315,20 +309,17 @@ def chinese_shop(folder: Path, n_users: int = 150, n_items: int = 300) -> tuple[
     item_ids = {old: (ITEMS[n] if n < 3 else f"商品-{n:04d}") for n, old in enumerate(by_pop)}
     users = log["user_id"].value_counts().index.tolist()
     user_ids = {old: (USERS[n] if n < 3 else f"用户_{n + 1:03d}") for n, old in enumerate(users)}
-    dept = {c: _DEPARTMENTS[n % len(_DEPARTMENTS)] for n, c in enumerate(sorted(set(cat.category)))}
     rank = {old: n for n, old in enumerate(by_pop)}
+    zh_title = dict(zip(cat["item_id"], cat["title"], strict=True))
 
     def title(old: str) -> str:
         n = rank[old]
-        if n < 3:
-            return TITLES[n]
-        brand, noun = _BRANDS[n % len(_BRANDS)], _NOUNS[n % len(_NOUNS)]
-        return f"{brand} X{n} {noun} {_COLOURS[n % len(_COLOURS)]}"
+        return TITLES[n] if n < 3 else zh_title[old]
 
     out = pd.DataFrame({
         "item_id": cat["item_id"].map(item_ids),
         "title": cat["item_id"].map(title),
-        "category": [CATEGORIES[rank[i]] if rank[i] < 3 else dept[c]
+        "category": [CATEGORIES[rank[i]] if rank[i] < 3 else c
                      for i, c in zip(cat["item_id"], cat["category"], strict=True)],
     })
     log = log.assign(user_id=log["user_id"].map(user_ids), item_id=log["item_id"].map(item_ids))
