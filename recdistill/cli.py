@@ -181,6 +181,10 @@ def demo(
         str,
         typer.Option("--lang", help="Catalogue language: en, or zh (Chinese titles, e5 text)."),
     ] = "en",
+    images: Annotated[
+        bool,
+        typer.Option("--images", help="Draw product pictures; the teacher reads them too."),
+    ] = False,
     mlflow: MlflowFlag = False,
     mlflow_uri: MlflowUri = None,
 ) -> None:
@@ -188,7 +192,7 @@ def demo(
     from recdistill.demo import run_demo
 
     tracker = open_tracker(mlflow, mlflow_uri)
-    result = run_demo(out, quick=quick, seed=seed, budget=budget, lang=lang)
+    result = run_demo(out, quick=quick, seed=seed, budget=budget, lang=lang, images=images)
     _print_results(result.out_dir)
     _track(tracker, result.out_dir)
 

@@ -14,6 +14,7 @@ from typing import Any
 
 from recdistill.config import parse_config
 from recdistill.data.demo import DEMO_SIZES, LANGUAGES, write_demo
+from recdistill.data.demo import demo_config as data_config
 from recdistill.errors import UserError
 from recdistill.pipeline import RunResult, run_pipeline
 from recdistill.specs import SpecBase, model_spec
@@ -35,7 +36,7 @@ def quick_baselines() -> list[SpecBase]:
     ]
 
 
-def demo_teacher(quick: bool) -> SpecBase:
+def demo_teacher(quick: bool, images: bool = False) -> SpecBase:
     """The demo's teacher: text-aware SASRec, sized so the demo fits its time budget.
 
     ``--quick`` (a 150-second budget for the whole run): d=128; full (a 7-minute
@@ -51,6 +52,8 @@ def demo_teacher(quick: bool) -> SpecBase:
         "patience": 8,
         "text": {"encoder": "auto"},
     }
+    if images:
+        params["image"] = {"encoder": "efficientnet-lite0"}
     return model_spec("sasrec", name="teacher", params=params)
 
 
@@ -69,29 +72,10 @@ def demo_students(quick: bool) -> list[SpecBase]:
     return [model_spec("twotower", name="student", params=params)]
 
 
-def demo_config(source: Path) -> dict[str, Any]:
+def demo_config(source: Path, images: bool = False) -> dict[str, Any]:
     """The run-config tree for the generated files in ``source``."""
-    return {
-        "data": {
-            "name": "demo-shop",
-            "interactions": {
-                "path": str(source / "interactions.csv"),
-                "format": "csv",
-                "user": "user_id",
-                "item": "item_id",
-                "time": "timestamp",
-            },
-            "items": {
-                "path": str(source / "items.csv"),
-                "format": "csv",
-                "id": "item_id",
-                "text": ["title", "category", "description"],
-                "title": "title",
-                "category": "category",
-            },
-        },
-        "split": {"method": "leave_last_out"},
-    }
+    data = data_config(source, name="demo-shop", images=images)
+    return {"data": data, "split": {"method": "leave_last_out"}}
 
 
 def run_demo(
@@ -101,20 +85,22 @@ def run_demo(
     seed: int = 0,
     budget: str | None = None,
     lang: str = "en",
+    images: bool = False,
 ) -> RunResult:
-    """Generate the demo shop into ``out/source`` (in ``lang``: ``en`` or ``zh``) and
+    """Generate the demo shop into ``out/source`` (in ``lang``: ``en`` or ``zh``; with
+    ``images``, a drawn picture per product that the teacher reads beside the text) and
     run the pipeline on it into ``out``."""
     if lang not in LANGUAGES:
         raise UserError(f"--lang: unknown language {lang!r}; choose one of: {', '.join(LANGUAGES)}")
     sizes = DEMO_SIZES["quick" if quick else "full"]
     source = out / "source"
-    write_demo(source, seed=seed, lang=lang, **sizes)
-    tree = demo_config(source)
+    write_demo(source, seed=seed, lang=lang, images=images, progress=True, **sizes)
+    tree = demo_config(source, images)
     if lang != "en":
         tree["data"]["name"] = f"demo-shop-{lang}"
     specs = quick_baselines() if quick else default_baselines()
     tree["baselines"] = [s.model_dump(mode="json") for s in specs]
-    tree["teacher"] = demo_teacher(quick).model_dump(mode="json")
+    tree["teacher"] = demo_teacher(quick, images).model_dump(mode="json")
     tree["distill"] = {
         "students": [s.model_dump(mode="json") for s in demo_students(quick)],
         "quantize": ["int8"],

@@ -10,7 +10,8 @@ are re-bought, interests drift, popularity is skewed. See docs/demo-dataset.md.
 Public surface:
 
 - :func:`generate_demo` -> ``(RawInteractions, RawItems)`` in memory.
-- :func:`write_demo` -> ``interactions.csv`` and ``items.csv`` in a folder.
+- :func:`write_demo` -> ``interactions.csv`` and ``items.csv`` in a folder (with
+  ``images=True`` also a drawn picture per product, ``images/P00000.png``...).
 - :func:`demo_config` (alias :data:`DEMO_CONFIG`) -> the ``data:`` config for them.
 - :data:`DEMO_SIZES` -> the ``full`` and ``quick`` sizes; :data:`LANGUAGES` -> the
   catalogue languages (``en``, the default, and ``zh``: the same shop and the same
@@ -68,7 +69,7 @@ DEMO_SIZES: dict[str, dict[str, int]] = {
 }
 #: catalogue languages: the vocabulary each one's titles are built from
 LANGUAGES: dict[str, tuple[Leaf, ...]] = {"en": LEAVES, "zh": LEAVES_ZH}
-INTERACTIONS_FILE, ITEMS_FILE = "interactions.csv", "items.csv"
+INTERACTIONS_FILE, ITEMS_FILE, IMAGES_DIR = "interactions.csv", "items.csv", "images"
 TEXT_SEP = " | "  # how the items source joins text columns; generate_demo matches it
 
 
@@ -213,29 +214,49 @@ def write_demo(
     n_users: int = DEMO_SIZES["full"]["n_users"],
     n_items: int = DEMO_SIZES["full"]["n_items"],
     lang: str = "en",
+    images: bool = False,
+    progress: bool = False,
 ) -> tuple[Path, Path]:
     """Write ``interactions.csv`` (user_id,item_id,timestamp) and ``items.csv``
     (item_id,title,category,description; UTF-8) into ``folder`` (created if needed).
 
+    ``images``: also draw each product's picture (:mod:`recdistill.data.demo.images`)
+    into ``folder/images/<item_id>.png`` and name it in an ``image`` column of
+    ``items.csv`` (relative to the file); ``progress`` shows a bar while drawing.
     Returns ``(interactions_path, items_path)``; :func:`demo_config` reads them back.
     """
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
-    inter, catalogue = _frames(sample_demo(seed, n_users, n_items, lang))
+    data = sample_demo(seed, n_users, n_items, lang)
+    inter, catalogue = _frames(data)
+    if images:
+        from recdistill.data.demo.images import render_images
+
+        # The drawings know the English vocabulary; every language has the same items
+        # for a seed, so the English catalogue's pictures are this catalogue's too.
+        cat = data.catalogue
+        if lang != "en":
+            cat = build_catalogue(np.random.Generator(np.random.PCG64(seed)), n_items, LEAVES)
+        names = [f"{IMAGES_DIR}/{item}.png" for item in data.item_ids]
+        render_images(cat, folder, names, progress=progress)
+        catalogue["image"] = names
     inter_path, items_path = folder / INTERACTIONS_FILE, folder / ITEMS_FILE
     inter.to_csv(inter_path, index=False, encoding="utf-8")
     catalogue.to_csv(items_path, index=False, encoding="utf-8")
     return inter_path, items_path
 
 
-def demo_config(folder: Path | str = ".", name: str = "demo") -> dict[str, Any]:
+def demo_config(
+    folder: Path | str = ".", name: str = "demo", images: bool = False
+) -> dict[str, Any]:
     """The ``data:`` config (DESIGN.md contract) for the files :func:`write_demo` wrote.
 
     Paths are ``folder/interactions.csv`` and ``folder/items.csv`` as given
-    (relative stays relative). Validates as :class:`recdistill.config.DataConfig`.
+    (relative stays relative); ``images``: the catalogue's ``image`` column is read
+    too. Validates as :class:`recdistill.config.DataConfig`.
     """
     folder = Path(folder)
-    return {
+    out: dict[str, Any] = {
         "name": name,
         "interactions": {
             "path": str(folder / INTERACTIONS_FILE),
@@ -253,6 +274,9 @@ def demo_config(folder: Path | str = ".", name: str = "demo") -> dict[str, Any]:
             "category": "category",
         },
     }
+    if images:
+        out["items"]["image"] = "image"
+    return out
 
 
 DEMO_CONFIG = demo_config

@@ -8,7 +8,7 @@ from __future__ import annotations
 import argparse
 import time
 
-from recdistill.data.demo import DEMO_SIZES, sample_demo
+from recdistill.data.demo import DEMO_SIZES, LANGUAGES, sample_demo
 from recdistill.data.demo.stats import summary
 
 
@@ -17,9 +17,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("size", nargs="?", default="full", choices=sorted(DEMO_SIZES))
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--lang", default="en", choices=sorted(LANGUAGES))
     args = parser.parse_args()
     began = time.perf_counter()
-    data = sample_demo(args.seed, **DEMO_SIZES[args.size])
+    sizes = DEMO_SIZES[args.size]
+    data = sample_demo(args.seed, sizes["n_users"], sizes["n_items"], args.lang)
     seconds = time.perf_counter() - began
     print(f"{data.source}: generated in {seconds:.2f} s")
     for key, value in summary(data).items():

@@ -52,6 +52,11 @@ class Catalogue:
         interval: float64 days between repeat purchases; 0 if not a consumable.
         model_name: per model id, its name ("Aurora X5").
         model_leaf: int64 device leaf id per model.
+        attrs: per item, the values its title was formatted with (placeholder name ->
+            value, e.g. ``{"model": "Aurora X5", "storage": "128GB", "colour": "Silver"}``);
+            devices and accessories also carry ``brand``, the brand of the model.
+        form: int64 per item: the index of its title format in its leaf's ``fmts``
+            (which product type of the leaf it is: a case, a screen protector...).
     """
 
     leaves: tuple[Leaf, ...]
@@ -64,6 +69,8 @@ class Catalogue:
     interval: np.ndarray
     model_name: list[str]
     model_leaf: np.ndarray
+    attrs: list[dict[str, str]]
+    form: np.ndarray
 
     @property
     def n_items(self) -> int:
@@ -101,6 +108,8 @@ class _Builder:
         self.ptype: list[int] = []
         self.ptype_ids: dict[tuple[int, str], int] = {}
         self.weight: list[float] = []
+        self.attrs: list[dict[str, str]] = []
+        self.form: list[int] = []
         self.seen: set[str] = set()
 
     def add(
@@ -119,6 +128,8 @@ class _Builder:
         self.model.append(model)
         self.ptype.append(self.ptype_ids.setdefault((leaf_id, fmt), len(self.ptype_ids)))
         self.weight.append(weight)
+        self.attrs.append(dict(values))
+        self.form.append(leaf.fmts.index(fmt))
         return True
 
 
@@ -211,6 +222,8 @@ def build_catalogue(
         interval=interval[order],
         model_name=model_name,
         model_leaf=np.asarray(model_leaf, dtype=np.int64),
+        attrs=[b.attrs[i] for i in order],
+        form=np.asarray(b.form, dtype=np.int64)[order],
     )
 
 
