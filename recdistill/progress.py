@@ -57,6 +57,26 @@ def track(
             progress.update(task, advance=1, rate=f"{speed:,.1f}/s" if speed else "")
 
 
+def track_batches(
+    starts: range, n: int, batch_size: int, description: str, enabled: bool, unit: str
+) -> Iterator[int]:
+    """Yield batch starts while a bar advances by items (not batches), rate in ``unit``/s.
+
+    ``starts`` is ``range(0, n, batch_size)``; after each yielded start the bar
+    moves by that batch's size and shows e.g. ``"120 texts/s"`` and the ETA.
+    """
+    if not enabled:
+        yield from starts
+        return
+    with make_progress() as bar:
+        task = bar.add_task(description, total=n, rate="")
+        for start in starts:
+            yield start
+            bar.advance(task, min(batch_size, n - start))
+            speed = bar.tasks[task].speed
+            bar.update(task, rate=f"{speed:,.0f} {unit}/s" if speed else "")
+
+
 def fmt_seconds(s: float | None) -> str:
     """``"45s"``, ``"12m 05s"``, ``"1h 02m"``; ``-`` for None."""
     if s is None:

@@ -47,17 +47,18 @@ MAX_SHARDS = 8
 KEY_BYTES = 16
 
 
-def default_cache_dir() -> Path:
-    """``$RECDISTILL_CACHE/text`` when that variable is set, else ``~/.cache/recdistill/text``.
+def default_cache_dir(kind: str = "text") -> Path:
+    """``$RECDISTILL_CACHE/<kind>`` when that variable is set, else ``~/.cache/recdistill/<kind>``.
 
-    ``~/.cache`` is ``$XDG_CACHE_HOME`` where that is set.
+    ``~/.cache`` is ``$XDG_CACHE_HOME`` where that is set. ``kind`` is ``"text"``
+    here and ``"image"`` for :mod:`recdistill.images`.
     """
     root = os.environ.get("RECDISTILL_CACHE")
     if root:
-        return Path(root).expanduser() / "text"
+        return Path(root).expanduser() / kind
     xdg = os.environ.get("XDG_CACHE_HOME")
     base = Path(xdg).expanduser() if xdg else Path.home() / ".cache"
-    return base / "recdistill" / "text"
+    return base / "recdistill" / kind
 
 
 def text_keys(texts: list[str]) -> np.ndarray:
@@ -77,10 +78,22 @@ class EmbeddingCache:
         encoder: encoder name.
         version: encoder version string (see :meth:`EncoderSpec.version`).
         dim: vector width.
+        label: what the vectors are of, for log lines (``"text cache: ..."``).
+        logger: where warnings go (default ``recdistill.text``).
     """
 
-    def __init__(self, root: Path, encoder: str, version: str, dim: int) -> None:
+    def __init__(
+        self,
+        root: Path,
+        encoder: str,
+        version: str,
+        dim: int,
+        *,
+        label: str = "text",
+        logger: logging.Logger | None = None,
+    ) -> None:
         self.encoder, self.version, self.dim = encoder, version, dim
+        self.label, self._log = label, logger or log
         tag = hashlib.sha256(version.encode("utf-8")).hexdigest()[:16]
         self.folder = Path(root) / encoder / f"v-{tag}"
         self._meta = {"encoder": encoder, "version": version, "dim": str(dim)}
@@ -130,7 +143,7 @@ class EmbeddingCache:
                 tensors = load_file(str(path))
                 k, v = tensors["keys"], tensors["vectors"]
             except Exception as exc:  # a damaged file must not stop the run
-                log.warning("text cache: skipping unreadable %s (%s)", path, exc)
+                self._log.warning("%s cache: skipping unreadable %s (%s)", self.label, path, exc)
                 continue
             ok = (
                 meta.get("encoder") == self.encoder
@@ -142,7 +155,9 @@ class EmbeddingCache:
                 and v.shape == (k.shape[0], self.dim)
             )
             if not ok:
-                log.warning("text cache: skipping %s (another encoder, version or shape)", path)
+                self._log.warning(
+                    "%s cache: skipping %s (another encoder, version or shape)", self.label, path
+                )
                 continue
             keys.append(k)
             vectors.append(v)

@@ -111,16 +111,30 @@ class EncoderSpec:
         Raises:
             ConfigError: a package in ``versioned_by`` is not installed.
         """
-        parts = []
-        for dist in self.versioned_by:
-            try:
-                parts.append(f"{dist}={metadata.version(dist)}")
-            except metadata.PackageNotFoundError:
-                raise self.missing(dist) from None
-        if self.variant:
-            parts.append(self.variant)
-        parts.append(f"recipe={RECIPE}")
-        return ";".join(parts)
+        return package_version(self.versioned_by, self.variant, RECIPE, self.missing)
+
+
+def package_version(
+    versioned_by: tuple[str, ...],
+    variant: str,
+    recipe: int,
+    missing: Callable[[str], ConfigError],
+) -> str:
+    """``"dist=1.2.0;...;variant;recipe=N"`` from installed metadata (loads no model).
+
+    Shared by the image encoders (:mod:`recdistill.images`). ``missing(dist)``
+    builds the error raised when ``dist`` is not installed.
+    """
+    parts = []
+    for dist in versioned_by:
+        try:
+            parts.append(f"{dist}={metadata.version(dist)}")
+        except metadata.PackageNotFoundError:
+            raise missing(dist) from None
+    if variant:
+        parts.append(variant)
+    parts.append(f"recipe={recipe}")
+    return ";".join(parts)
 
 
 def _finish(x: np.ndarray) -> np.ndarray:
@@ -162,18 +176,9 @@ def _progress(
     starts: range, n: int, batch_size: int, description: str, enabled: bool
 ) -> Iterator[int]:
     """Yield batch starts while advancing a rich bar by texts (not batches)."""
-    if not enabled:
-        yield from starts
-        return
-    from recdistill.progress import make_progress
+    from recdistill.progress import track_batches
 
-    with make_progress() as bar:
-        task = bar.add_task(description, total=n, rate="")
-        for start in starts:
-            yield start
-            bar.advance(task, min(batch_size, n - start))
-            speed = bar.tasks[task].speed
-            bar.update(task, rate=f"{speed:,.0f} texts/s" if speed else "")
+    yield from track_batches(starts, n, batch_size, description, enabled, unit="texts")
 
 
 # --------------------------------------------------------------------------- minilm
