@@ -22,7 +22,7 @@ from recdistill.errors import UserError
 from recdistill.report.console import print_ratios, print_table
 from recdistill.report.ratios import distillation_rows
 from recdistill.runfolder import RunFolder
-from recdistill.stages import baselines, data, evaluation, students, teacher
+from recdistill.stages import baselines, content, data, evaluation, students, teacher
 from recdistill.stages.context import Stage, run_options
 from recdistill.train import dist
 
@@ -44,7 +44,9 @@ def run_pipeline(cfg: RunConfig, out: Path) -> RunResult:
     planned_kd = cfg.distill
     if planned_kd is not None and cfg.teacher is not None:
         planned_kd = students.plan_cache(stage, planned_kd)
-    model, models = teacher.run(stage)
+    spec = teacher.teacher_spec(stage, plan.allowance("teacher"))
+    content.run(stage, spec)
+    model, models = teacher.run(stage, spec)
     kd = planned_kd if model is not None else None
     if cfg.distill is not None and model is None:
         log.info("no teacher (teacher: null): skipping the students")
@@ -69,7 +71,7 @@ def planned_stages(cfg: RunConfig) -> list[str]:
     names = []
     with_students = cfg.teacher is not None and cfg.distill is not None
     if cfg.teacher is not None:
-        names.append("teacher")
+        names += ["item_content", "teacher"]
         if with_students:
             names.append("teacher_cache")
     if cfg.baselines is None or cfg.baselines:

@@ -221,3 +221,62 @@ def test_online_scoring_is_not_chosen_when_a_student_reads_longer_histories(
     cfg = students.plan_cache(stage, DistillConfig(students=[long]))
     assert cfg.teacher_outputs == "cache"  # the teacher's max_len comes from the data: < 500
     assert any(n["action"] == "kept over its share" for n in stage.plan.notes)
+
+
+def test_item_content_is_embedded_before_the_teacher_and_timed_as_its_own_stage(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import recdistill.images
+    import recdistill.text
+    from recdistill.specs import model_spec
+    from recdistill.stages import content
+
+    stage = _stage(tmp_path, 40, "20m", memory_gb=None)
+    stage.ds.item_text[:] = [f"极光 X{i} 智能手机 午夜蓝" for i in range(40)]
+    stage.ds.item_image[:] = [f"/img/{i}.png" if i % 2 else "" for i in range(40)]
+    stage.plan.lay_out(["item_content", "teacher", "report"])
+    calls: list[tuple[str, str]] = []
+
+    def fake_text(texts: list[str], encoder: str, cache_dir: Any, progress: bool) -> None:
+        time.sleep(0.3)  # what encoding costs: recorded as this stage's, not the teacher's
+        calls.append(("text", encoder))
+
+    def fake_image(paths: list[Any], encoder: str, cache_dir: Any, progress: bool) -> None:
+        assert paths[0] is None and paths[1] == "/img/1.png"  # no picture: None
+        calls.append(("image", encoder))
+
+    monkeypatch.setattr(recdistill.text, "item_embeddings", fake_text)
+    monkeypatch.setattr(recdistill.images, "image_embeddings", fake_image)
+    spec = model_spec("sasrec", params={"text": {"encoder": "auto"},
+                                        "image": {"encoder": "efficientnet-lite0"}})
+    before = stage.plan.allowance("teacher")
+    content.run(stage, spec)
+    assert calls == [("text", "e5"), ("image", "efficientnet-lite0")]  # auto read Chinese
+    took = stage.plan.stages["item_content"].seconds
+    assert took is not None and took >= 0.3
+    assert stage.plan.allowance("teacher") < before  # the teacher's share of what is left
+    # A teacher without content embeds nothing and records no stage.
+    calls.clear()
+    content.run(stage, model_spec("sasrec"))
+    content.run(stage, None)
+    assert calls == []
+
+
+def test_default_teacher_reads_images_only_when_embedding_them_fits(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from recdistill.stages import defaults
+
+    monkeypatch.setenv("RECDISTILL_CACHE", str(tmp_path / "cache"))
+    stage = _stage(tmp_path / "run", 40, "20m", memory_gb=None)
+    assert defaults.image_encoder(stage, 100.0) == "none"  # no image column
+    for i in range(40):
+        (tmp_path / f"{i}.png").write_bytes(b"picture %d" % i)  # distinct contents
+    stage.ds.item_image[:] = [str(tmp_path / f"{i}.png") for i in range(40)]
+    assert defaults.image_encoder(stage, None) == "efficientnet-lite0"  # no budget
+    # 40 images at IMAGES_PER_SECOND need ~0.9 s: they fit a quarter of 100 s, not of 2 s.
+    assert defaults.image_encoder(stage, 100.0) == "efficientnet-lite0"
+    assert defaults.image_encoder(stage, 2.0) == "none"
+    assert [n["action"] for n in stage.plan.notes] == ["item images skipped"]
+    spec = defaults.default_teacher(stage, 100.0)
+    assert spec.params.image.encoder == "efficientnet-lite0"  # type: ignore[attr-defined]

@@ -114,6 +114,27 @@ def _hash_all(
     return keys, hashed, absent
 
 
+def missing_images(
+    paths: Sequence[ImagePath], encoder: str, cache_dir: Path | None = None
+) -> int:
+    """How many distinct readable image files the cache of ``encoder`` lacks (what
+    embedding them would cost); reads every file once to hash it, loads no model."""
+    strs = [None if p is None else os.fspath(p) for p in paths]
+    keys, hashed, _ = _hash_all(strs, [])
+    want = np.unique(keys[hashed], axis=0)
+    spec = get_image_spec(encoder)
+    cache = EmbeddingCache(
+        cache_dir or default_image_cache_dir(), spec.name, spec.version(), spec.dim,
+        label="image", logger=log,
+    )  # fmt: skip
+    try:
+        cached, _ = cache.load()
+    except OSError:
+        return len(want)
+    have = {k.tobytes() for k in cached}
+    return sum(1 for k in want if k.tobytes() not in have)
+
+
 def image_embeddings(
     paths: Sequence[ImagePath],
     encoder: str | ImageEncoder,

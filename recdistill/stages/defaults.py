@@ -21,6 +21,12 @@ overfits within 25 epochs: 0.087 on the test against 0.106; docs/BENCHMARKS.md).
   at about 100 and 20 texts per second on 2 CPU cores (``TEXTS_PER_SECOND``);
   otherwise (noted in metrics.json), and for a log without item text, the
   teacher trains on IDs alone;
+- product images: with ``data.items.image`` set, ``image.encoder:
+  efficientnet-lite0`` reads them when embedding what the image cache lacks fits
+  a quarter of the teacher's share (about 45 images per second on 2 CPU cores,
+  ``IMAGES_PER_SECOND``); otherwise (noted) none. Text and images are embedded
+  in their own stage before the teacher's (``item_content``), so the teacher's
+  share is of the time left after them;
 - ``max_len``: the 95th percentile of the users' training history lengths,
   rounded up to a multiple of 10, between 20 and 200 (short histories waste no
   positions on padding);
@@ -58,6 +64,9 @@ SAMPLED_ABOVE = 20_000
 #: item texts per second on 2 CPU cores, by encoder (docs/item-content.md)
 TEXTS_PER_SECOND = {"minilm": 100.0, "e5": 20.0}
 TEXT_SHARE = 0.25
+#: product images per second through efficientnet-lite0 (float32) on 2 CPU cores
+IMAGES_PER_SECOND = 45.0
+IMAGE_SHARE = 0.25
 N_NEGATIVES = 1024
 SMALL_LOG = 300_000
 STUDENT_BYTES_SHARE = 0.095
@@ -110,6 +119,30 @@ def text_encoder(stage: Stage, allowed: float | None) -> str:
     return "auto"
 
 
+def image_encoder(stage: Stage, allowed: float | None) -> str:
+    """``efficientnet-lite0`` when the items have images (``data.items.image``) that can
+    be embedded in time (:data:`IMAGES_PER_SECOND`, a quarter of the teacher's
+    seconds), else ``none`` (noted in metrics.json)."""
+    paths = stage.ds.item_image
+    if not any(paths):
+        return "none"
+    name = "efficientnet-lite0"
+    if allowed is None:
+        return name
+    from recdistill.images.cache import missing_images
+
+    todo = missing_images([p or None for p in paths], name)
+    need = todo / IMAGES_PER_SECOND
+    if need > IMAGE_SHARE * allowed:
+        stage.plan.note(
+            "teacher", "item images skipped",
+            f"embedding {todo:,} item images would take ~{need:.0f}s, more than a quarter of "
+            f"the teacher's {allowed:.0f}s; set teacher.params.image.encoder to keep them",
+        )  # fmt: skip
+        return "none"
+    return name
+
+
 def default_teacher(stage: Stage, allowed: float | None = None) -> SpecBase:
     """The default teacher for this stage's data and its ``allowed`` seconds (see the
     module docstring)."""
@@ -126,6 +159,7 @@ def default_teacher(stage: Stage, allowed: float | None = None) -> SpecBase:
         "batch_size": 128 if small else 64,
         "patience": 30 if small else 10,
         "text": {"encoder": encoder},
+        "image": {"encoder": image_encoder(stage, allowed)},
         **loss_params(ds.n_items),
     }
     return model_spec("sasrec", name="teacher", params=params)

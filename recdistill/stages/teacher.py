@@ -20,15 +20,19 @@ def teacher_spec(stage: Stage, allowed: float | None = None) -> SpecBase | None:
     return cfg.teacher
 
 
-def run(stage: Stage) -> tuple[Recommender | None, dict[str, dict[str, Any]]]:
+def run(
+    stage: Stage, spec: SpecBase | None = None
+) -> tuple[Recommender | None, dict[str, dict[str, Any]]]:
     """Train and test the teacher (never refit: it early-stops on validation).
 
-    Returns the fitted teacher (None without one) and its ``metrics.json`` entry.
+    ``spec``: the teacher already chosen (:func:`teacher_spec`, before the item
+    content stage); None chooses it now. Returns the fitted teacher (None
+    without one) and its ``metrics.json`` entry.
     """
     if stage.cfg.teacher is None:
         return None, {}
     with stage.plan.stage("teacher") as allowed:
-        spec = teacher_spec(stage, allowed)
+        spec = spec or teacher_spec(stage, allowed)
         assert spec is not None
         model, entry = fit_select_test(
             stage, spec, role="teacher", refit_default=False, deadline=deadline(allowed)
