@@ -13,7 +13,7 @@ Public surface:
   and :func:`default_image_cache_dir`.
 
 Importing this package imports neither torch nor Pillow; they load when an
-encoder is first built or an image first read. See docs/image-encoders.md.
+encoder is first built or an image first read. See docs/item-content.md.
 """
 
 from __future__ import annotations

