@@ -219,24 +219,31 @@ def _dist_version(dist: str) -> str | None:
 
 
 def encoder_findings() -> list[Finding]:
-    """Each registered text encoder: installed (with its packages' versions) or what to install.
+    """Each registered text and image encoder: installed (with its packages' versions) or
+    what to install.
 
-    Reads package metadata only (:meth:`~recdistill.text.encoders.EncoderSpec.version`);
+    Reads package metadata only (:meth:`~recdistill.text.encoders.PackagedModel.version`);
     no model library is imported and no weights are loaded.
     """
-    from recdistill.text.encoders import ENCODERS
+    from recdistill.images.encoders import IMAGE_ENCODERS
+    from recdistill.text.encoders import ENCODERS, PackagedModel
 
     rows = []
-    for name, spec in ENCODERS.items():
-        try:
-            spec.version()
-        except ConfigError as exc:
-            found = f"not installed ({exc})"
-        else:
-            found = "installed: " + ", ".join(
-                f"{d} {_dist_version(d)}" for d in spec.versioned_by
-            )
-        rows.append(Finding("text encoders", name, found))
+    registries: list[tuple[str, dict[str, PackagedModel]]] = [
+        ("text encoders", dict(ENCODERS)),
+        ("image encoders", dict(IMAGE_ENCODERS)),
+    ]
+    for area, registry in registries:
+        for name, spec in registry.items():
+            try:
+                spec.version()
+            except ConfigError as exc:
+                found = f"not installed ({exc})"
+            else:
+                found = "installed: " + ", ".join(
+                    f"{d} {_dist_version(d)}" for d in spec.versioned_by
+                )
+            rows.append(Finding(area, name, found))
     return rows
 
 

@@ -43,8 +43,11 @@ def test_doctor_names_python_torch_and_every_encoder(cli: CliRunner) -> None:
     assert torch.__version__ in out
     assert ("CPU-only" if torch.version.cuda is None else f"CUDA {torch.version.cuda}") in out
     assert "training precision" in out and ("bfloat16" in out or "float32" in out)
-    for name in ENCODERS:
+    from recdistill.images import IMAGE_ENCODERS
+
+    for name in [*ENCODERS, *IMAGE_ENCODERS]:
         assert name in out
+    assert "image encoders" in out
     assert "store" not in out  # only with --store
 
 
