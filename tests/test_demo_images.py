@@ -245,3 +245,23 @@ def test_write_demo_with_images_names_them_in_the_catalogue_in_any_language(
                for p in ds.item_image)  # fmt: skip
     _, plain = write_demo(tmp_path / "plain", **sizes)
     assert "image" not in pd.read_csv(plain, dtype=str).columns
+
+
+@pytest.mark.slow
+def test_the_image_model_sees_the_demo_categories_in_the_pictures(tmp_path: Path) -> None:
+    """EfficientNet-Lite0 on 300 drawn pictures: an item's nearest picture (centred cosine)
+    is of its own leaf category far above chance (1 in 55; measured 84%)."""
+    pytest.importorskip("efficientnet_lite_pytorch", reason="the image encoder is not installed")
+    from recdistill.images import image_embeddings
+
+    cat = build_catalogue(np.random.Generator(np.random.PCG64(0)), 300)
+    names = render_images(cat, tmp_path / "img")
+    got = image_embeddings([str(tmp_path / "img" / n) for n in names], "efficientnet-lite0",
+                           tmp_path / "cache", progress=False)  # fmt: skip
+    assert got.ok.all() and got.missing == 0 and not got.failed
+    x = got.vectors - got.vectors.mean(0)
+    x /= np.linalg.norm(x, axis=1, keepdims=True)
+    sim = x @ x.T
+    np.fill_diagonal(sim, -np.inf)
+    same_leaf = cat.leaf[sim.argmax(1)] == cat.leaf
+    assert same_leaf.mean() > 0.6, f"nearest picture of the same leaf for {same_leaf.mean():.0%}"
