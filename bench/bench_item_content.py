@@ -7,6 +7,7 @@ Usage (from the repository root):
     .venv/bin/python bench/bench_item_content.py teacher --lang zh --images \
         --variants e5,e5+image,image
     .venv/bin/python bench/bench_item_content.py teacher --lang zh --fusion sum
+    .venv/bin/python bench/bench_item_content.py teacher --lang zh --cold 0.2
     .venv/bin/python bench/bench_item_content.py tfidf
 
 ``teacher``: the demo data (``write_demo``: the same shop and shoppers in either
@@ -21,6 +22,11 @@ the pictures, no text) and ``TEXT+image``. Text and image vectors come from the
 on-disk caches, so only the first run of an encoder pays for it (the time is
 printed). Prints one JSON line per run and a table of mean and standard
 deviation per variant.
+
+``--cold SHARE``: a cold-start test instead: a fixed random SHARE of the items
+lose every event before the test (training, validation and the histories), and
+only the users whose test target is one of them are scored, full ranking over
+all items: what content is for (an ID-only teacher has nothing to rank them by).
 
 ``tfidf``: the TF-IDF baseline on the English and the Chinese demo (the same
 shop, so the same behaviour), and on the Chinese one with its words left
@@ -38,6 +44,8 @@ import tempfile
 import time
 from pathlib import Path
 from typing import Any
+
+import numpy as np
 
 from recdistill.config import DataConfig
 from recdistill.data.demo import DEMO_SIZES, demo_config, write_demo
@@ -77,6 +85,12 @@ def variant_params(variant: str, epochs: int, fusion: str = "gate") -> dict[str,
     return params
 
 
+def cold_items(ds: Dataset, share: float) -> np.ndarray:
+    """A fixed random ``share`` of the items (seed 12345), as a bool mask over items."""
+    rng = np.random.default_rng(12345)
+    return rng.random(ds.n_items) < share
+
+
 def run_teacher(
     ds: Dataset,
     split: Split,
@@ -85,10 +99,18 @@ def run_teacher(
     epochs: int,
     threads: int | None,
     fusion: str = "gate",
+    cold: np.ndarray | None = None,
 ) -> dict[str, Any]:
-    train = TrainData(split.train, ds.item_text, ds.item_category, ds.item_image)
-    valid = EvalTask(split.train, split.valid, "valid")
-    test = EvalTask(split.train_valid, split.test, "test")
+    train_part, history = split.train, split.train_valid
+    test_targets = split.test
+    if cold is not None:  # new items: no interactions anywhere before the test
+        train_part = train_part.select(~cold[train_part.item])
+        history = history.select(~cold[history.item])
+        test_targets = test_targets.select(cold[test_targets.item])
+    train = TrainData(train_part, ds.item_text, ds.item_category, ds.item_image)
+    valid = EvalTask(train_part, split.valid.select(~cold[split.valid.item])
+                     if cold is not None else split.valid, "valid")  # fmt: skip
+    test = EvalTask(history, test_targets, "test")
     model = build_model("sasrec", variant_params(variant, epochs, fusion))
     opts = FitOptions(
         seed=seed,
@@ -146,10 +168,18 @@ def teacher(args: argparse.Namespace) -> None:
             f"{ds.n_users:,} users, {ds.n_items:,} items, {len(ds.interactions):,} events",
             flush=True,
         )
+        cold = cold_items(ds, args.cold) if args.cold else None
+        if cold is not None:
+            n_test = int(cold[split.test.item].sum())
+            print(
+                f"# cold items: {int(cold.sum()):,} of {ds.n_items:,} have no training "
+                f"events; the test scores the {n_test:,} users whose target is one",
+                flush=True,
+            )
         for variant in args.variants.split(","):
             for seed in [int(s) for s in args.seeds.split(",")]:
                 row = run_teacher(
-                    ds, split, variant, seed, args.epochs, args.threads, args.fusion
+                    ds, split, variant, seed, args.epochs, args.threads, args.fusion, cold
                 )
                 print(json.dumps(row), flush=True)
                 rows.append(row)
@@ -204,6 +234,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--seeds", default="0,1,2")
     parser.add_argument("--epochs", type=int, default=60)
     parser.add_argument("--fusion", default="gate", choices=["gate", "sum"])
+    parser.add_argument("--cold", type=float, default=0.0)
     parser.add_argument("--threads", type=int, default=None)
     parser.add_argument("--json", type=Path, default=None)
     args = parser.parse_args(argv)
