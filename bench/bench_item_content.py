@@ -123,6 +123,15 @@ def run_teacher(
     fit_s = time.perf_counter() - t0
     assert isinstance(model, SASRec) and model.report is not None
     res = evaluate(model, test, [10, 20])
+    extra: dict[str, Any] = {}
+    if cold is not None:  # where the cold items land in the full ranking (200 test users)
+        users = test_targets.users_present()[:200]
+        ranks = (-model.score(TrainData(history).histories(users))).argsort(1).argsort(1)
+        extra = {
+            "cold_mean_rank": float(ranks[:, cold].mean()),
+            "warm_mean_rank": float(ranks[:, ~cold].mean()),
+            "best_cold_rank_median": float(np.median(ranks[:, cold].min(1))),
+        }
     rep = model.report
     epoch_s = [e["seconds"] for e in rep.epochs]
     return {
@@ -139,6 +148,7 @@ def run_teacher(
         "seconds_per_epoch": sum(epoch_s) / max(1, len(epoch_s)),
         "serving_bytes": model.serving_bytes(),
         "encoder_bytes": model.encoder_bytes(),
+        **extra,
     }
 
 
