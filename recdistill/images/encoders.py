@@ -39,10 +39,15 @@ from typing import Any, Literal, Protocol, runtime_checkable
 
 import numpy as np
 
-from recdistill.errors import ConfigError
 from recdistill.images.preprocess import IMAGE_SIZE, UnreadableImage, load_image
 from recdistill.progress import track_batches
-from recdistill.text.encoders import PackagedModel, _finish, package_files
+from recdistill.text.encoders import (
+    PackagedModel,
+    _finish,
+    build_once,
+    lookup,
+    package_files,
+)
 
 log = logging.getLogger("recdistill.images")
 
@@ -275,12 +280,7 @@ def get_image_spec(name: str) -> ImageEncoderSpec:
     Raises:
         ConfigError: no image encoder of that name.
     """
-    spec = IMAGE_ENCODERS.get(name)
-    if spec is None:
-        raise ConfigError(
-            f"unknown image encoder '{name}'; choose one of: {', '.join(sorted(IMAGE_ENCODERS))}"
-        )
-    return spec
+    return lookup(IMAGE_ENCODERS, name, "image encoder")
 
 
 def get_image_encoder(name: str) -> ImageEncoder:
@@ -291,14 +291,4 @@ def get_image_encoder(name: str) -> ImageEncoder:
             (the message names the package and the pip command).
     """
     spec = get_image_spec(name)
-    loaded = _LOADED.get(name)
-    if loaded is not None and loaded[0] is spec:
-        return loaded[1]
-    try:
-        encoder = spec.load()
-    except ImportError as exc:
-        top = (exc.name or "").split(".")[0]
-        package = _DISTRIBUTIONS.get(top, top.replace("_", "-")) if top else None
-        raise spec.missing(package) from exc
-    _LOADED[name] = (spec, encoder)
-    return encoder
+    return build_once(spec, spec.load, _LOADED, _DISTRIBUTIONS)

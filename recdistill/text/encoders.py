@@ -30,7 +30,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar, runtime_checkable
 
 import numpy as np
 
@@ -396,18 +396,48 @@ _LOADED: dict[str, tuple[EncoderSpec, TextEncoder]] = {}
 """Encoders built in this process, by name (with the spec they were built from)."""
 
 
+Spec = TypeVar("Spec", bound=PackagedModel)
+Built = TypeVar("Built")
+
+
+def lookup(registry: dict[str, Spec], name: str, kind: str) -> Spec:
+    """``registry[name]``, or a :class:`ConfigError` listing the choices (``kind``: for
+    the message, ``"text encoder"``)."""
+    spec = registry.get(name)
+    if spec is None:
+        raise ConfigError(f"unknown {kind} '{name}'; choose one of: {', '.join(sorted(registry))}")
+    return spec
+
+
+def build_once(
+    spec: Spec,
+    load: Callable[[], Built],
+    loaded: dict[str, tuple[Spec, Built]],
+    distributions: dict[str, str],
+) -> Built:
+    """The model ``load`` builds for ``spec``, built once per process (kept in ``loaded``);
+    an ``ImportError`` becomes the spec's one-line missing-package error, naming the
+    PyPI distribution of the import that failed (``distributions``)."""
+    got = loaded.get(spec.name)
+    if got is not None and got[0] is spec:
+        return got[1]
+    try:
+        model = load()
+    except ImportError as exc:
+        top = (exc.name or "").split(".")[0]
+        package = distributions.get(top, top.replace("_", "-")) if top else None
+        raise spec.missing(package) from exc
+    loaded[spec.name] = (spec, model)
+    return model
+
+
 def get_spec(name: str) -> EncoderSpec:
     """The registered :class:`EncoderSpec` for ``name`` (imports nothing heavy).
 
     Raises:
         ConfigError: no encoder of that name.
     """
-    spec = ENCODERS.get(name)
-    if spec is None:
-        raise ConfigError(
-            f"unknown text encoder '{name}'; choose one of: {', '.join(sorted(ENCODERS))}"
-        )
-    return spec
+    return lookup(ENCODERS, name, "text encoder")
 
 
 def get_encoder(name: str) -> TextEncoder:
@@ -418,14 +448,4 @@ def get_encoder(name: str) -> TextEncoder:
             (the message names the package and the pip command).
     """
     spec = get_spec(name)
-    loaded = _LOADED.get(name)
-    if loaded is not None and loaded[0] is spec:
-        return loaded[1]
-    try:
-        encoder = spec.load()
-    except ImportError as exc:
-        top = (exc.name or "").split(".")[0]
-        package = _DISTRIBUTIONS.get(top, top.replace("_", "-")) if top else None
-        raise spec.missing(package) from exc
-    _LOADED[name] = (spec, encoder)
-    return encoder
+    return build_once(spec, spec.load, _LOADED, _DISTRIBUTIONS)
