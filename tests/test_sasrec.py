@@ -294,6 +294,15 @@ def test_text_without_item_text_is_a_clear_error(
         model.fit(data, OPTS)
 
 
+def test_images_without_an_image_column_are_a_clear_error(
+    walk: tuple[TrainData, Histories, np.ndarray],
+) -> None:
+    data, _, _ = walk
+    model = build_model("sasrec", {**SMALL, "image": {"encoder": "efficientnet-lite0"}})
+    with pytest.raises(ConfigError, match=r"no item images \(set data\.items\.image"):
+        model.fit(data, OPTS)
+
+
 def test_config_errors_name_the_parameter() -> None:
     with pytest.raises(ConfigError, match="d_model"):
         build_model("sasrec", {"d_model": 30, "n_heads": 4})
