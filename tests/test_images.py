@@ -304,7 +304,10 @@ def test_bad_files_are_zero_rows_and_one_warning(
         again = image_embeddings(paths, enc, tmp_path, progress=False)
     retried = ("truncated", "truncated_jpg", "text", "bomb")
     assert sorted(enc.embedded) == sorted(pics[k] for k in retried)
-    assert again.failed == out.failed and len(caplog.records) == 1
+    assert again.failed == out.failed
+    # The same files again in this process (a run's item-content stage, then the
+    # teacher's fit): the same line is not warned twice.
+    assert [r for r in caplog.records if r.levelno >= logging.WARNING] == []
 
 
 def test_no_image_at_all_is_not_a_warning(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:

@@ -264,8 +264,14 @@ def _fill(
     return keys[unique][good], vectors[good]
 
 
+_REPORTED: set[str] = set()
+"""The warning lines already logged in this process (a run embeds in its item-content
+stage and again, from the cache, when the teacher fits: the same files, one warning)."""
+
+
 def _report(n: int, failed: list[tuple[str, str]], absent: list[str | None]) -> None:
-    """One warning line for all unusable files of a call (info when items merely lack one)."""
+    """One warning line for all unusable files of a call (info when items merely lack one);
+    a line identical to one already logged in this process is logged at debug level."""
     files = [p for p in absent if p is not None]
     nones = len(absent) - len(files)
     if not failed and not files:
@@ -279,10 +285,12 @@ def _report(n: int, failed: list[tuple[str, str]], absent: list[str | None]) -> 
     if failed:
         parts.append(f"{len(failed)} unreadable ({summarise_failures(failed)})")
     tail = f"; and {nones} without an image path (None)" if nones else ""
-    log.warning(
-        "images: %d of %d image files unusable, their vectors are zero (ok=False): %s%s",
-        len(files) + len(failed),
-        n,
-        "; ".join(parts),
-        tail,
+    line = (
+        f"images: {len(files) + len(failed)} of {n} image files unusable, their vectors are "
+        f"zero (ok=False): {'; '.join(parts)}{tail}"
     )
+    if line in _REPORTED:
+        log.debug("%s (again)", line)
+        return
+    _REPORTED.add(line)
+    log.warning("%s", line)
