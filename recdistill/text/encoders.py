@@ -359,8 +359,6 @@ _DISTRIBUTIONS = {
 }
 
 
-#: the encoder name that picks one from the catalogue's script (:func:`choose_encoder`)
-AUTO = "auto"
 #: ``auto`` picks ``minilm`` when at least this share of the text's letters is Latin
 LATIN_SHARE = 0.5
 #: ``auto`` reads at most this many texts (spread over the catalogue) to decide
