@@ -22,7 +22,6 @@ in place, or Pillow's size limit raised).
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import logging
 import os
@@ -38,7 +37,7 @@ from recdistill.images.encoders import (
     get_image_spec,
     summarise_failures,
 )
-from recdistill.text.cache import KEY_BYTES, EmbeddingCache, _lookup, default_cache_dir
+from recdistill.text.cache import KEY_BYTES, EmbeddingCache, default_cache_dir
 
 log = logging.getLogger("recdistill.images")
 
@@ -121,18 +120,16 @@ def missing_images(
     embedding them would cost); reads every file once to hash it, loads no model."""
     strs = [None if p is None else os.fspath(p) for p in paths]
     keys, hashed, _ = _hash_all(strs, [])
-    want = np.unique(keys[hashed], axis=0)
     spec = get_image_spec(encoder)
-    cache = EmbeddingCache(
-        cache_dir or default_image_cache_dir(), spec.name, spec.version(), spec.dim,
-        label="image", logger=log,
+    cache = _cache(cache_dir, spec.name, spec.version(), spec.dim)
+    return cache.count_missing(keys[hashed])
+
+
+def _cache(cache_dir: Path | None, name: str, version: str, dim: int) -> EmbeddingCache:
+    return EmbeddingCache(
+        cache_dir or default_image_cache_dir(), name, version, dim,
+        label="image", logger=log, work="embedding",
     )  # fmt: skip
-    try:
-        cached, _ = cache.load()
-    except OSError:
-        return len(want)
-    have = {k.tobytes() for k in cached}
-    return sum(1 for k in want if k.tobytes() not in have)
 
 
 def image_embeddings(
@@ -175,19 +172,10 @@ def image_embeddings(
     n = len(strs)
     bad: list[tuple[int, str]] = []
     keys, hashed, absent = _hash_all(strs, bad)
-    cache = EmbeddingCache(
-        cache_dir or default_image_cache_dir(), name, version, dim, label="image", logger=log
-    )
-    stack = contextlib.ExitStack()
-    try:
-        stack.enter_context(cache.locked())
-        usable = True
-    except OSError as exc:  # cannot create or lock the folder: work without the cache
-        log.warning("image cache: %s unusable (%s); embedding without cache", cache.folder, exc)
-        usable = False
-    with stack:
+    cache = _cache(cache_dir, name, version, dim)
+    with cache.opened() as usable:
         if usable and hashed.any():
-            out, found = _lookup(keys, *cache.load())
+            out, found = cache.lookup(keys)
             found &= hashed
             out[~found] = 0.0
         else:
@@ -201,11 +189,7 @@ def image_embeddings(
                 out, ok, strs, keys, todo, bad, model or get_image_encoder(name), progress
             )
             if usable:
-                try:
-                    cache.append(new_keys, new_vectors)
-                    cache.compact()
-                except OSError as exc:
-                    log.warning("image cache: could not write %s (%s)", cache.folder, exc)
+                cache.store(new_keys, new_vectors)
     bad.sort()
     failed = [(str(strs[i]), why) for i, why in bad]
     _report(n, failed, [strs[i] for i in absent])

@@ -80,6 +80,7 @@ class EmbeddingCache:
         dim: vector width.
         label: what the vectors are of, for log lines (``"text cache: ..."``).
         logger: where warnings go (default ``recdistill.text``).
+        work: what computing the vectors is called in log lines (``"encoding"``).
     """
 
     def __init__(
@@ -91,9 +92,10 @@ class EmbeddingCache:
         *,
         label: str = "text",
         logger: logging.Logger | None = None,
+        work: str = "encoding",
     ) -> None:
         self.encoder, self.version, self.dim = encoder, version, dim
-        self.label, self._log = label, logger or log
+        self.label, self._log, self.work = label, logger or log, work
         tag = hashlib.sha256(version.encode("utf-8")).hexdigest()[:16]
         self.folder = Path(root) / encoder / f"v-{tag}"
         self._meta = {"encoder": encoder, "version": version, "dim": str(dim)}
@@ -121,6 +123,46 @@ class EmbeddingCache:
                 yield
             finally:
                 fcntl.flock(handle, fcntl.LOCK_UN)
+
+    @contextlib.contextmanager
+    def opened(self) -> Iterator[bool]:
+        """Hold the lock while the caller reads and writes; yields whether the cache is
+        usable (a folder that cannot be created or locked: one warning, False, and the
+        caller computes its vectors without the cache)."""
+        stack = contextlib.ExitStack()
+        try:
+            stack.enter_context(self.locked())
+        except OSError as exc:
+            self._log.warning(
+                "%s cache: %s unusable (%s); %s without cache",
+                self.label, self.folder, exc, self.work,
+            )  # fmt: skip
+            yield False
+            return
+        with stack:
+            yield True
+
+    def lookup(self, want: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Cached rows for each key in ``want [n, 16]`` -> ``(vectors [n, dim], found [n])``."""
+        return _lookup(want, *self.load())
+
+    def store(self, keys: np.ndarray, vectors: np.ndarray) -> None:
+        """Append a shard and compact; a write that fails is a warning, not an error."""
+        try:
+            self.append(keys, vectors)
+            self.compact()
+        except OSError as exc:
+            self._log.warning("%s cache: could not write %s (%s)", self.label, self.folder, exc)
+
+    def count_missing(self, keys: np.ndarray) -> int:
+        """How many distinct ``keys [n, 16]`` have no cached vector (loads no model)."""
+        want = np.unique(keys, axis=0)
+        try:
+            cached, _ = self.load()
+        except OSError:
+            return len(want)
+        have = {k.tobytes() for k in cached}
+        return sum(1 for k in want if k.tobytes() not in have)
 
     def _describe(self) -> None:
         meta = self.folder / "version.json"
@@ -212,14 +254,8 @@ def _lookup(
 def missing(texts: list[str], encoder: str, cache_dir: Path | None = None) -> int:
     """How many distinct ``texts`` the cache of ``encoder`` lacks (what encoding would cost)."""
     spec = get_spec(encoder)
-    keys = np.unique(text_keys(list(texts)), axis=0)
     cache = EmbeddingCache(cache_dir or default_cache_dir(), spec.name, spec.version(), spec.dim)
-    try:
-        cached, _ = cache.load()
-    except OSError:
-        return len(keys)
-    have = {k.tobytes() for k in cached}
-    return sum(1 for k in keys if k.tobytes() not in have)
+    return cache.count_missing(text_keys(list(texts)))
 
 
 def item_embeddings(
@@ -259,16 +295,9 @@ def item_embeddings(
 
     keys = text_keys(texts)
     cache = EmbeddingCache(cache_dir or default_cache_dir(), name, version, dim)
-    stack = contextlib.ExitStack()
-    try:
-        stack.enter_context(cache.locked())
-        usable = True
-    except OSError as exc:  # cannot create or lock the folder: work without the cache
-        log.warning("text cache: %s unusable (%s); encoding without cache", cache.folder, exc)
-        usable = False
-    with stack:
+    with cache.opened() as usable:
         if usable:
-            out, found = _lookup(keys, *cache.load())
+            out, found = cache.lookup(keys)
         else:
             out, found = np.zeros((len(texts), dim), np.float32), np.zeros(len(texts), bool)
         if found.all():
@@ -276,11 +305,7 @@ def item_embeddings(
             return out
         new_keys, new_vectors = _fill(out, found, texts, keys, model or get_encoder(name), progress)
         if usable:
-            try:
-                cache.append(new_keys, new_vectors)
-                cache.compact()
-            except OSError as exc:
-                log.warning("text cache: could not write %s (%s)", cache.folder, exc)
+            cache.store(new_keys, new_vectors)
         return out
 
 
