@@ -43,10 +43,10 @@ from recdistill.images.preprocess import IMAGE_SIZE, UnreadableImage, load_image
 from recdistill.progress import track_batches
 from recdistill.text.encoders import (
     PackagedModel,
-    _finish,
     build_once,
     lookup,
     package_files,
+    unit_rows,
 )
 
 log = logging.getLogger("recdistill.images")
@@ -233,7 +233,7 @@ class EfficientNetLite0Encoder:
                 n,
                 summarise_failures(failed),
             )
-        return _finish(out), ok
+        return unit_rows(out), ok
 
     def weight_bytes(self) -> int:
         """Bytes of the bundled weights file (float32 state dict, ImageNet classifier included)."""

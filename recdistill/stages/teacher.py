@@ -21,19 +21,17 @@ def teacher_spec(stage: Stage, allowed: float | None = None) -> SpecBase | None:
 
 
 def run(
-    stage: Stage, spec: SpecBase | None = None
+    stage: Stage, spec: SpecBase | None
 ) -> tuple[Recommender | None, dict[str, dict[str, Any]]]:
-    """Train and test the teacher (never refit: it early-stops on validation).
+    """Train and test the teacher ``spec`` (never refit: it early-stops on validation).
 
-    ``spec``: the teacher already chosen (:func:`teacher_spec`, before the item
-    content stage); None chooses it now. Returns the fitted teacher (None
-    without one) and its ``metrics.json`` entry.
+    ``spec`` is chosen before the item-content stage (:func:`teacher_spec`); None:
+    no teacher. Returns the fitted teacher (None without one) and its
+    ``metrics.json`` entry.
     """
-    if stage.cfg.teacher is None:
+    if spec is None:
         return None, {}
     with stage.plan.stage("teacher") as allowed:
-        spec = spec or teacher_spec(stage, allowed)
-        assert spec is not None
         model, entry = fit_select_test(
             stage, spec, role="teacher", refit_default=False, deadline=deadline(allowed)
         )

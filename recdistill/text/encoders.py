@@ -155,7 +155,7 @@ def package_files(module: str, pattern: str) -> list[Path]:
     return sorted(p for p in Path(spec.origin).parent.glob(pattern) if p.is_file())
 
 
-def _finish(x: np.ndarray) -> np.ndarray:
+def unit_rows(x: np.ndarray) -> np.ndarray:
     """float32, C-contiguous, rows rescaled to unit L2 norm (a zero row stays zero)."""
     x = np.ascontiguousarray(x, dtype=np.float32)
     norms = np.linalg.norm(x, axis=1, keepdims=True)
@@ -187,7 +187,7 @@ def encode_batched(
     for start in _progress(starts, n, batch_size, description, progress):
         idx = order[start : start + batch_size]
         out[idx] = embed([texts[i] for i in idx])
-    return _finish(out)
+    return unit_rows(out)
 
 
 def _progress(
