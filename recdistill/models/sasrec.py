@@ -242,22 +242,21 @@ class SASRec(SequentialModel):
             choice = f"auto: {why}"
             log.info("text.encoder auto -> %s (%s)", encoder, why)
         self._text_encoder = encoder
-        # Rank 0 fills the on-disk cache first; the other ranks then read it.
-        if not dist.is_main():
-            dist.barrier()
-        table, nbytes = text_table(texts[: self.n_items], encoder, options.progress)
-        if dist.is_main():
-            dist.barrier()
+        with dist.main_first():  # rank 0 fills the on-disk cache; the others read it
+            table, nbytes = text_table(texts[: self.n_items], encoder, options.progress)
         if table.shape[0] != self.n_items:
             raise ConfigError(
                 f"text.encoder '{encoder}': {table.shape[0]} rows for {self.n_items} items"
             )
         self._text_dim = int(table.shape[1])
-        self._encoders["text"] = {"name": encoder, "bytes": nbytes, "dim": self._text_dim}
-        if choice:
-            self._encoders["text"]["chosen"] = choice
-        self._encoder_bytes = sum(e["bytes"] for e in self._encoders.values())
+        info: dict[str, Any] = {"name": encoder, "bytes": nbytes, "dim": self._text_dim}
+        self._record("text", {**info, "chosen": choice} if choice else info)
         return table
+
+    def _record(self, kind: str, info: dict[str, Any]) -> None:
+        """Keep what a content model is (``metrics.json``'s ``encoders``) and the bytes sum."""
+        self._encoders[kind] = info
+        self._encoder_bytes = sum(int(e["bytes"]) for e in self._encoders.values())
 
     def load_image(
         self, data: TrainData, options: FitOptions
@@ -272,14 +271,9 @@ class SASRec(SequentialModel):
                 "to the catalogue's image column, or image.encoder: none)"
             )
         paths += [""] * (self.n_items - len(paths))
-        # Rank 0 fills the on-disk cache first; the other ranks then read it.
-        if not dist.is_main():
-            dist.barrier()
-        vectors, ok, summary = image_table(paths[: self.n_items], encoder, options.progress)
-        if dist.is_main():
-            dist.barrier()
-        self._encoders["image"] = summary
-        self._encoder_bytes = sum(e["bytes"] for e in self._encoders.values())
+        with dist.main_first():  # rank 0 fills the on-disk cache; the others read it
+            vectors, ok, summary = image_table(paths[: self.n_items], encoder, options.progress)
+        self._record("image", summary)
         return vectors, ok
 
     def meta(self) -> dict[str, Any]:

@@ -44,6 +44,17 @@ def local() -> Iterator[None]:
         _local -= 1
 
 
+@contextlib.contextmanager
+def main_first() -> Iterator[None]:
+    """Rank 0 runs the block first, the other ranks after it (e.g. rank 0 fills an
+    on-disk cache that the others then read); without a process group, just the block."""
+    if not is_main():
+        barrier()
+    yield
+    if is_main():
+        barrier()
+
+
 def env_world_size() -> int:
     """``WORLD_SIZE`` from the environment (1 when unset)."""
     return int(os.environ.get("WORLD_SIZE", "1"))
