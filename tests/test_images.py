@@ -11,6 +11,7 @@ import sys
 import zlib
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -434,3 +435,27 @@ def test_real_model_through_the_cache(
     monkeypatch.setattr(image_cache, "get_image_encoder", lambda name: pytest.fail("loaded"))
     again = image_embeddings([pics["blue"], pics["red"]], LITE0, tmp_path, progress=False)
     np.testing.assert_array_equal(again.vectors, first.vectors[[2, 0]])
+
+
+def test_an_unchanged_file_is_read_once_per_process(
+    pics: dict[str, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import hashlib
+
+    reads: list[str] = []
+    digest = hashlib.file_digest
+
+    def counting(handle: Any, make: Any) -> Any:
+        reads.append(handle.name)
+        return digest(handle, make)
+
+    monkeypatch.setattr(image_cache.hashlib, "file_digest", counting)
+    monkeypatch.setattr(image_cache, "_KEYS", {})
+    enc = FakeImageEncoder()
+    first = image_embeddings([pics["red"]], enc, tmp_path / "c", progress=False)
+    again = image_embeddings([pics["red"]], enc, tmp_path / "c", progress=False)
+    assert reads == [pics["red"]]  # the key of an unchanged file is remembered
+    np.testing.assert_array_equal(first.vectors, again.vectors)
+    square("blue").save(pics["red"])  # new bytes, a new modification time: read again
+    image_embeddings([pics["red"]], enc, tmp_path / "c", progress=False)
+    assert reads == [pics["red"], pics["red"]]

@@ -70,16 +70,29 @@ def default_image_cache_dir() -> Path:
     return default_cache_dir("image")
 
 
-def file_key(path: str) -> bytes:
-    """BLAKE2b-128 of the file's bytes (16 bytes); reads in chunks.
+_KEYS: dict[tuple[str, int, int], bytes] = {}
+"""Content keys already computed in this process, by (path, size, mtime in ns): a run
+hashes its pictures for the default teacher's estimate, the item-content stage and
+the teacher's fit; each file is read once."""
+
+
+def file_key(path: str, stat: os.stat_result | None = None) -> bytes:
+    """BLAKE2b-128 of the file's bytes (16 bytes); reads in chunks, once per process for
+    a file whose size and modification time have not changed.
 
     Raises:
         OSError: the file cannot be opened or read.
     """
-    with open(path, "rb") as handle:
-        return hashlib.file_digest(
-            handle, lambda: hashlib.blake2b(digest_size=KEY_BYTES)
-        ).digest()
+    st = stat or os.stat(path)
+    memo = (os.path.abspath(path), st.st_size, st.st_mtime_ns)
+    key = _KEYS.get(memo)
+    if key is None:
+        with open(path, "rb") as handle:
+            key = hashlib.file_digest(
+                handle, lambda: hashlib.blake2b(digest_size=KEY_BYTES)
+            ).digest()
+        _KEYS[memo] = key
+    return key
 
 
 def _hash_all(
@@ -99,10 +112,11 @@ def _hash_all(
             absent.append(i)
             continue
         try:
-            if os.path.getsize(path) == 0:
+            st = os.stat(path)
+            if st.st_size == 0:
                 failed.append((i, "empty file"))
                 continue
-            keys[i] = np.frombuffer(file_key(path), dtype=np.uint8)
+            keys[i] = np.frombuffer(file_key(path, st), dtype=np.uint8)
         except (FileNotFoundError, NotADirectoryError, IsADirectoryError):
             absent.append(i)
             continue
