@@ -33,15 +33,22 @@ TOKEN = "test-token-0123456789"
 
 @cache
 def _built(root: str) -> Path:
-    from recdistill.config import load_config
     from recdistill.data.demo import write_demo
-    from recdistill.pipeline import run_pipeline
 
     base = Path(root)
     inter, items = write_demo(base / "src", seed=1, n_users=150, n_items=300)
+    return build_tiny_run(base, inter, items, "tiny-shop")
+
+
+def build_tiny_run(base: Path, inter: Path, items: Path, name: str) -> Path:
+    """``base/run``: a 2-epoch d=16 teacher, popularity and itemknn, and a student slot
+    (itemknn, listwise) over the CSV log ``inter`` and catalogue ``items``."""
+    from recdistill.config import load_config
+    from recdistill.pipeline import run_pipeline
+
     tree = {
         "data": {
-            "name": "tiny-shop",
+            "name": name,
             "interactions": {"path": str(inter), "format": "csv", "time": "timestamp"},
             "items": {
                 "path": str(items),
@@ -60,7 +67,7 @@ def _built(root: str) -> Path:
         "distill": None,
     }
     cfg = base / "run.yaml"
-    cfg.write_text(yaml.safe_dump(tree), encoding="utf-8")
+    cfg.write_text(yaml.safe_dump(tree, allow_unicode=True), encoding="utf-8")
     out = base / "run"
     run_pipeline(load_config(cfg, []), out)
     add_student(out, "student", source="itemknn", kd="listwise")

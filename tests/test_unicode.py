@@ -24,12 +24,11 @@ from urllib.parse import quote
 
 import pandas as pd
 import pytest
-import yaml
 from fastapi.testclient import TestClient
 from test_serve_api import AUTH, client_for
 from test_serve_page import ARGS, CHROMIUM
 from test_serve_store import pg_reachable, pg_url  # noqa: F401  (fixture)
-from test_serve_units import TOKEN, add_student
+from test_serve_units import TOKEN, build_tiny_run
 
 from recdistill.config import DataConfig, InteractionsSource, ItemsSource
 from recdistill.data import load_dataset
@@ -332,33 +331,9 @@ def chinese_shop(folder: Path, n_users: int = 150, n_items: int = 300) -> tuple[
 @cache
 def _built(root: str) -> Path:
     """The run folder (teacher, two baselines, a student slot), built once per session."""
-    from recdistill.config import load_config
-    from recdistill.pipeline import run_pipeline
-
     base = Path(root)
     inter, items = chinese_shop(base / "src")
-    tree = {
-        "data": {
-            "name": "中文商店",
-            "interactions": {"path": str(inter), "format": "csv", "time": "timestamp"},
-            "items": {"path": str(items), "format": "csv", "text": ["title", "category"],
-                      "category": "category"},
-        },
-        "evaluation": {"k": [10], "latency_users": 10},
-        "teacher": {
-            "kind": "sasrec",
-            "name": "teacher",
-            "params": {"d_model": 16, "n_heads": 1, "n_layers": 1, "max_len": 20, "epochs": 2},
-        },
-        "baselines": [{"kind": "popularity"}, {"kind": "itemknn"}],
-        "distill": None,
-    }
-    cfg = base / "run.yaml"
-    cfg.write_text(yaml.safe_dump(tree, allow_unicode=True), encoding="utf-8")
-    out = base / "run"
-    run_pipeline(load_config(cfg, []), out)
-    add_student(out, "student", source="itemknn", kd="listwise")
-    return out
+    return build_tiny_run(base, inter, items, "中文商店")
 
 
 @pytest.fixture
